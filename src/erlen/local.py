@@ -1,0 +1,189 @@
+"""Proxies that forward to the object bound in a context variable."""
+
+from __future__ import annotations
+
+import operator
+import typing as t
+from contextvars import ContextVar
+
+T = t.TypeVar("T")
+
+_MISSING_NAME = "<object>"
+
+
+class LocalProxy(t.Generic[T]):
+    """Forward every operation to the object a :class:`~contextvars.ContextVar` holds.
+
+    ``LocalProxy(cv)`` stands for ``cv.get()``; ``LocalProxy(cv, "request")``
+    stands for ``cv.get().request``. When the variable is unset, any use of the
+    proxy raises :exc:`RuntimeError` with ``unbound_message``. A callable may be
+    given instead of a variable; it is called to find the object.
+
+    :param local: the context variable, or a callable returning the object.
+    :param name: an attribute to read from the bound object, if any.
+    :param unbound_message: the error message when nothing is bound.
+
+    .. note:: Flask compatibility: Werkzeug's proxy also accepts its ``Local``
+       and ``LocalStack`` classes; erlen keeps state in context variables only.
+    """
+
+    __slots__ = ("__wrapped", "_get_current_object")
+
+    _get_current_object: t.Callable[[], T]
+
+    def __init__(
+        self,
+        local: ContextVar[t.Any] | t.Callable[[], t.Any],
+        name: str | None = None,
+        *,
+        unbound_message: str | None = None,
+    ) -> None:
+        message = unbound_message or "object is not bound"
+        if isinstance(local, ContextVar):
+            cv_get = local.get
+            if name is None:
+
+                def _get_current_object() -> T:
+                    try:
+                        return t.cast(T, cv_get())
+                    except LookupError:
+                        raise RuntimeError(message) from None
+
+            else:
+                read = operator.attrgetter(name)
+
+                def _get_current_object() -> T:
+                    try:
+                        obj = cv_get()
+                    except LookupError:
+                        raise RuntimeError(message) from None
+                    return t.cast(T, read(obj))
+
+        elif callable(local):
+            factory = local
+            if name is None:
+
+                def _get_current_object() -> T:
+                    return t.cast(T, factory())
+
+            else:
+                read = operator.attrgetter(name)
+
+                def _get_current_object() -> T:
+                    return t.cast(T, read(factory()))
+
+        else:
+            raise TypeError(
+                "LocalProxy needs a ContextVar or a callable to find its object,"
+                f" but got {type(local).__name__} ({local!r})."
+            )
+        object.__setattr__(self, "_LocalProxy__wrapped", local)
+        object.__setattr__(self, "_get_current_object", _get_current_object)
+
+    # PERF: attribute reads are the hot case (``request.args``); they go
+    # straight to the bound object with no further indirection.
+    def __getattr__(self, name: str) -> t.Any:
+        if name == "__wrapped__":
+            return self.__wrapped
+        return getattr(self._get_current_object(), name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        setattr(self._get_current_object(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._get_current_object(), name)
+
+    def __repr__(self) -> str:
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
+        return repr(obj)
+
+    def __str__(self) -> str:
+        return str(self._get_current_object())
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._get_current_object())
+        except RuntimeError:
+            return False
+
+    def __dir__(self) -> list[str]:
+        try:
+            return dir(self._get_current_object())
+        except RuntimeError:
+            return []
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        # Lets ``isinstance(request, Request)`` see the bound object's class.
+        try:
+            return type(self._get_current_object())
+        except RuntimeError:
+            return type(self)
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._get_current_object() == other)
+
+    def __ne__(self, other: object) -> bool:
+        return bool(self._get_current_object() != other)
+
+    def __hash__(self) -> int:
+        return hash(self._get_current_object())
+
+    def __lt__(self, other: t.Any) -> t.Any:
+        obj: t.Any = self._get_current_object()
+        return obj < other
+
+    def __le__(self, other: t.Any) -> t.Any:
+        obj: t.Any = self._get_current_object()
+        return obj <= other
+
+    def __gt__(self, other: t.Any) -> t.Any:
+        obj: t.Any = self._get_current_object()
+        return obj > other
+
+    def __ge__(self, other: t.Any) -> t.Any:
+        obj: t.Any = self._get_current_object()
+        return obj >= other
+
+    def __len__(self) -> int:
+        obj: t.Any = self._get_current_object()
+        return len(obj)
+
+    def __iter__(self) -> t.Iterator[t.Any]:
+        obj: t.Any = self._get_current_object()
+        return iter(obj)
+
+    def __contains__(self, item: object) -> bool:
+        obj: t.Any = self._get_current_object()
+        return item in obj
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        obj: t.Any = self._get_current_object()
+        return obj[key]
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        obj: t.Any = self._get_current_object()
+        obj[key] = value
+
+    def __delitem__(self, key: t.Any) -> None:
+        obj: t.Any = self._get_current_object()
+        del obj[key]
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        obj: t.Any = self._get_current_object()
+        return obj(*args, **kwargs)
+
+    def __enter__(self) -> t.Any:
+        obj: t.Any = self._get_current_object()
+        return obj.__enter__()
+
+    def __exit__(self, *exc_info: t.Any) -> t.Any:
+        obj: t.Any = self._get_current_object()
+        return obj.__exit__(*exc_info)
+
+    def __await__(self) -> t.Generator[t.Any, None, t.Any]:
+        obj: t.Any = self._get_current_object()
+        return obj.__await__()  # type: ignore[no-any-return]
