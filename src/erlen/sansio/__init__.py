@@ -1,0 +1,3 @@
+"""The sans-IO core: Request and Response built from plain values, and form parsing."""
+
+from __future__ import annotations

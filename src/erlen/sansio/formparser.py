@@ -1,0 +1,192 @@
+"""Form body parsing: urlencoded and multipart, with memory and part limits."""
+
+from __future__ import annotations
+
+import typing as t
+from tempfile import SpooledTemporaryFile
+
+from ..datastructures import MultiDict
+from ..exceptions import RequestEntityTooLarge
+from ..urls import parse_qsl
+from ._stream import too_large
+from .multipart import MultipartParser
+from .multipart import validate_boundary
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ..datastructures import FileStorage
+    from .multipart import StreamFactory
+
+    ParseResult: t.TypeAlias = tuple[
+        t.IO[bytes], MultiDict[str, t.Any], MultiDict[str, t.Any]
+    ]
+
+#: File parts up to this size stay in memory; bigger ones go to a temp file.
+SPOOL_MAX_SIZE = 500 * 1024
+_READ_SIZE = 64 * 1024
+
+
+def default_stream_factory(
+    total_content_length: int | None,
+    content_type: str | None,
+    filename: str | None,
+    content_length: int | None = None,
+) -> t.IO[bytes]:
+    """Return a container for one uploaded file.
+
+    PERF: a :class:`~tempfile.SpooledTemporaryFile` keeps small files in memory
+    and moves to disk past :data:`SPOOL_MAX_SIZE` (500 KiB).
+    """
+    return t.cast("t.IO[bytes]", SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE))
+
+
+class FormDataParser:
+    """Parse ``application/x-www-form-urlencoded`` and ``multipart/form-data``.
+
+    Other mimetypes are left alone: :meth:`parse` returns the stream unread and
+    empty dicts, so the body stays available as raw data.
+
+    Limits are checked while reading and raise
+    :exc:`~erlen.exceptions.RequestEntityTooLarge` (413), naming the limit;
+    a malformed multipart body raises :exc:`~erlen.exceptions.BadRequest` (400).
+
+    .. note:: Werkzeug compatibility: Werkzeug 3.1.9 no longer applies
+        ``max_form_memory_size`` to urlencoded bodies, and it does not count
+        their fields against ``max_form_parts``. erlen does both: an urlencoded
+        body is read into memory whole, so it is the body that needs the bound.
+        Werkzeug also turns a malformed multipart body into an empty form;
+        erlen answers 400.
+
+    :param stream_factory: Makes the container for each uploaded file; see
+        :func:`default_stream_factory`.
+    :param max_form_memory_size: Largest text part (multipart) or whole body
+        (urlencoded), in bytes; None for no limit.
+    :param max_content_length: Largest body announced by ``Content-Length``.
+        The stream passed to :meth:`parse` must already be limited (the
+        request's :attr:`~erlen.sansio.request.Request.stream` is).
+    :param cls: The multi-dict class for the results (default
+        :class:`~erlen.datastructures.MultiDict`).
+    :param silent: Turn a :exc:`ValueError` raised by a parse method into
+        empty results, as Werkzeug does. erlen's own parsers raise HTTP errors,
+        which are never silenced; this matters for subclasses.
+    :param max_form_parts: Largest number of multipart parts or urlencoded
+        fields.
+    """
+
+    def __init__(
+        self,
+        stream_factory: StreamFactory | None = None,
+        max_form_memory_size: int | None = None,
+        max_content_length: int | None = None,
+        cls: type[MultiDict[str, t.Any]] | None = None,
+        silent: bool = True,
+        *,
+        max_form_parts: int | None = None,
+    ) -> None:
+        #: Makes the container for each uploaded file.
+        self.stream_factory: StreamFactory = (
+            default_stream_factory if stream_factory is None else stream_factory
+        )
+        #: Largest text part or urlencoded body, in bytes.
+        self.max_form_memory_size = max_form_memory_size
+        #: Largest body announced by ``Content-Length``, in bytes.
+        self.max_content_length = max_content_length
+        #: Largest number of parts or fields.
+        self.max_form_parts = max_form_parts
+        #: The multi-dict class for the results.
+        self.cls: type[MultiDict[str, t.Any]] = MultiDict if cls is None else cls
+        #: Whether a ValueError from a parse method gives empty results.
+        self.silent = silent
+
+    def parse(
+        self,
+        stream: t.IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str] | None = None,
+    ) -> ParseResult:
+        """Parse the body in ``stream`` according to ``mimetype``.
+
+        :param stream: The body, already limited to its length.
+        :param mimetype: The lowercase mimetype, without parameters.
+        :param content_length: The ``Content-Length``, if known.
+        :param options: The content-type parameters (``boundary``...).
+        :return: ``(stream, form, files)``.
+        """
+        if mimetype == "multipart/form-data":
+            parse_func = self._parse_multipart
+        elif mimetype == "application/x-www-form-urlencoded":
+            parse_func = self._parse_urlencoded
+        else:
+            return stream, self.cls(), self.cls()
+        if (
+            content_length is not None
+            and self.max_content_length is not None
+            and content_length > self.max_content_length
+        ):
+            raise too_large(
+                self.max_content_length, f"Content-Length is {content_length} bytes"
+            )
+        try:
+            return parse_func(stream, mimetype, content_length, options or {})
+        except ValueError:
+            if not self.silent:
+                raise
+        return stream, self.cls(), self.cls()
+
+    def _parse_multipart(
+        self,
+        stream: t.IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str],
+    ) -> ParseResult:
+        parser = MultipartParser(
+            validate_boundary(options.get("boundary")),
+            self.stream_factory,
+            total_content_length=content_length,
+            max_form_memory_size=self.max_form_memory_size,
+            max_form_parts=self.max_form_parts,
+        )
+        fields, files = parser.parse(stream.read, _READ_SIZE)
+        # NOTE: a part without a name parameter is keyed None, as in Werkzeug.
+        return (
+            stream,
+            self.cls(t.cast("list[tuple[str, str]]", fields)),
+            self.cls(t.cast("list[tuple[str, FileStorage]]", files)),
+        )
+
+    def _parse_urlencoded(
+        self,
+        stream: t.IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str],
+    ) -> ParseResult:
+        body = _read_bounded(stream, self.max_form_memory_size)
+        limit = self.max_form_parts
+        try:
+            items = parse_qsl(body, keep_blank_values=True, max_fields=limit)
+        except ValueError:
+            raise RequestEntityTooLarge(
+                "The application/x-www-form-urlencoded body has more fields than"
+                f" max_form_parts (MAX_FORM_PARTS) of {limit}."
+            ) from None
+        return stream, self.cls(items), self.cls()
+
+
+def _read_bounded(stream: t.IO[bytes], limit: int | None) -> bytes:
+    """Read all of ``stream``, raising 413 as soon as it passes ``limit`` bytes."""
+    if limit is None:
+        return stream.read()
+    chunks = []
+    size = 0
+    while data := stream.read(_READ_SIZE):
+        size += len(data)
+        if size > limit:
+            raise RequestEntityTooLarge(
+                f"The application/x-www-form-urlencoded body is larger than"
+                f" max_form_memory_size (MAX_FORM_MEMORY_SIZE) of {limit} bytes."
+                " Send large data as multipart/form-data files or as a raw body."
+            )
+        chunks.append(data)
+    return b"".join(chunks)

@@ -1,0 +1,347 @@
+"""Streaming ``multipart/form-data`` decoding with limits, over python-multipart."""
+
+from __future__ import annotations
+
+import logging
+import re
+import typing as t
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser as _PushParser
+
+from .._parsing import parse_options_header
+from .._parsing import parse_plain_int
+from ..datastructures import FileStorage
+from ..datastructures import Headers
+from ..exceptions import BadRequest
+from ..exceptions import RequestEntityTooLarge
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
+    class StreamFactory(t.Protocol):
+        """Make the writable, seekable container for one uploaded file."""
+
+        def __call__(
+            self,
+            total_content_length: int | None,
+            content_type: str | None,
+            filename: str | None,
+            content_length: int | None = None,
+        ) -> t.IO[bytes]: ...
+
+
+# RFC 2046 allows 70 characters; python-multipart refuses more than 256, and
+# real clients stay far below either. Printable ASCII only: the boundary is
+# matched byte for byte, and a CR, LF or NUL in it has no legitimate use.
+_BOUNDARY_RE = re.compile(r"[\x20-\x7e]{1,256}")
+# Charsets a text part may declare; anything else is decoded as UTF-8. Python
+# codecs such as "zip" or "rot13" must never be reachable from a request.
+_SAFE_CHARSETS = frozenset({"ascii", "us-ascii", "utf-8", "iso-8859-1"})
+# python-multipart logs every malformed body at WARNING level. erlen reports
+# the problem as a 400 instead, so a client cannot flood the logs with them.
+_QUIET_LOGGER = logging.Logger("erlen.sansio.multipart.python_multipart")
+_QUIET_LOGGER.disabled = True
+
+
+def _bad(message: str) -> BadRequest:
+    return BadRequest(f"The multipart/form-data body is malformed: {message}")
+
+
+def validate_boundary(boundary: str | None) -> bytes:
+    """Return the ``boundary`` content-type parameter as bytes, checked.
+
+    :raise BadRequest: If it is missing, empty, too long or not printable ASCII.
+    """
+    if not boundary:
+        raise BadRequest(
+            "The multipart/form-data request has no boundary parameter in its"
+            " Content-Type header; send e.g. 'multipart/form-data;"
+            " boundary=----xyz'."
+        )
+    if _BOUNDARY_RE.fullmatch(boundary) is None:
+        raise BadRequest(
+            f"The multipart/form-data boundary {boundary[:80]!r} is invalid: it"
+            " must be 1 to 256 printable ASCII characters."
+        )
+    return boundary.encode("ascii")
+
+
+def _part_charset(headers: Headers) -> str:
+    content_type = headers.get("Content-Type")
+    if content_type:
+        charset = parse_options_header(content_type)[1].get("charset", "").lower()
+        if charset in _SAFE_CHARSETS:
+            return charset
+    return "utf-8"
+
+
+class MultipartParser:
+    """Decode a ``multipart/form-data`` body fed to it in chunks of any size.
+
+    Text parts are collected in memory and decoded (UTF-8, or a safe charset
+    the part declares, with ``errors="replace"``); file parts (those with a
+    ``filename`` parameter) are written to a container from ``stream_factory``
+    as they arrive, so their size is bounded only by ``max_content_length``.
+
+    Feed chunks with :meth:`receive_data`, then call :meth:`close` for the
+    result. Error contract: these two methods raise only
+    :exc:`~erlen.exceptions.BadRequest` (malformed body, 400) and
+    :exc:`~erlen.exceptions.RequestEntityTooLarge` (a limit, 413); any other
+    exception is a bug. After an error, the file containers created so far
+    are closed.
+
+    .. note:: Werkzeug compatibility: Werkzeug's parser silently yields an
+        empty form for a malformed body; erlen answers 400 with the reason. A
+        completely empty body still gives an empty form. Line breaks must be
+        CRLF, as RFC 7578 requires (Werkzeug also accepts a bare CR or LF), and
+        a part may carry at most 8 header lines of at most 4224 bytes each.
+
+    :param boundary: The boundary, from :func:`validate_boundary`.
+    :param stream_factory: Makes the container for each file part.
+    :param total_content_length: The request's ``Content-Length``, passed to
+        ``stream_factory``.
+    :param max_form_memory_size: Largest size of one text part, in bytes.
+    :param max_form_parts: Largest number of parts.
+    """
+
+    def __init__(
+        self,
+        boundary: bytes,
+        stream_factory: StreamFactory,
+        *,
+        total_content_length: int | None = None,
+        max_form_memory_size: int | None = None,
+        max_form_parts: int | None = None,
+    ) -> None:
+        self._delimiter = b"\n--" + boundary
+        # An empty part written without the CRLF that should end its (empty)
+        # content: "<headers>\r\n\r\n--boundary". Werkzeug's (and so Flask's)
+        # test client writes empty files like this, and Werkzeug's parser
+        # accepts it; python-multipart would not see the delimiter.
+        self._bare_delimiter = b"\r\n\r\n--" + boundary
+        self._carry = b""
+        self._headers_finished = 0
+        self._stream_factory = stream_factory
+        self._total_content_length = total_content_length
+        self._max_memory = max_form_memory_size
+        self._max_parts = max_form_parts
+        self._parser = _PushParser(
+            boundary,
+            {
+                "on_part_begin": self._on_part_begin,
+                "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_part_data": self._on_part_data,
+                "on_part_end": self._on_part_end,
+                "on_end": self._on_end,
+            },
+        )
+        self._parser.logger = _QUIET_LOGGER
+        # Until the first delimiter is found, input is preamble (RFC 2046
+        # allows text before it). The leading LF lets a delimiter at the very
+        # start of the body match the same "LF--boundary" pattern.
+        self._preamble: bytearray | None = bytearray(b"\n")
+        self._seen_data = False
+        self._complete = False
+        self._parts = 0
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+        self._raw_headers: list[tuple[str, str]] = []
+        self._name: str | None = None
+        self._filename: str | None = None
+        self._headers = Headers()
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._container: t.IO[bytes] | None = None
+        #: The text parts decoded so far, as ``(name, value)`` pairs.
+        self.fields: list[tuple[str | None, str]] = []
+        #: The file parts decoded so far, as ``(name, FileStorage)`` pairs.
+        self.files: list[tuple[str | None, FileStorage]] = []
+
+    # Feeding ---------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Parse the next chunk of the body."""
+        if not data or self._complete:
+            # NOTE: the epilogue after the closing delimiter is ignored.
+            return
+        self._seen_data = True
+        try:
+            if self._preamble is not None:
+                data = self._skip_preamble(self._preamble, data)
+                if not data:
+                    return
+            self._write(data)
+        except FormParserError as e:
+            self._cleanup()
+            raise _bad(str(e)) from None
+        except BaseException:
+            self._cleanup()
+            raise
+
+    def _write(self, data: bytes) -> None:
+        buffer = self._carry + data if self._carry else data
+        write = self._parser.write
+        pattern = self._bare_delimiter
+        start = 0
+        # PERF: one C-level find per chunk; the pattern is rare in real data.
+        while (index := buffer.find(pattern, start)) != -1:
+            write(buffer[start : index + 2])
+            seen = self._headers_finished
+            write(buffer[index + 2 : index + 4])
+            if self._headers_finished != seen:
+                # The CRLF just written ended the part headers, so the
+                # delimiter follows with no content and no CRLF: supply it.
+                write(b"\r\n")
+            start = index + 4
+        # Hold back a tail that could be the start of the pattern.
+        end = max(start, len(buffer) - len(pattern) + 1)
+        write(buffer[start:end])
+        self._carry = buffer[end:]
+
+    def _skip_preamble(self, buffer: bytearray, data: bytes) -> bytes:
+        buffer += data
+        index = buffer.find(self._delimiter)
+        if index == -1:
+            # Keep only a tail that could hold the start of a split delimiter.
+            del buffer[: max(0, len(buffer) - len(self._delimiter) + 1)]
+            return b""
+        self._preamble = None
+        return bytes(buffer[index + 1 :])
+
+    def close(
+        self,
+    ) -> tuple[list[tuple[str | None, str]], list[tuple[str | None, FileStorage]]]:
+        """Finish parsing; return the ``(fields, files)`` pairs.
+
+        :raise BadRequest: If the body ended before the closing delimiter.
+        """
+        if self._carry and not self._complete:
+            carry, self._carry = self._carry, b""
+            try:
+                self._parser.write(carry)
+            except FormParserError as e:
+                self._cleanup()
+                raise _bad(str(e)) from None
+        if not self._complete and self._seen_data:
+            self._cleanup()
+            raise _bad(
+                "the body ended before the closing boundary (the request was"
+                " truncated, or the boundary parameter does not match the body)."
+            )
+        return self.fields, self.files
+
+    def parse(
+        self, read: Callable[[int], bytes], buffer_size: int = 64 * 1024
+    ) -> tuple[list[tuple[str | None, str]], list[tuple[str | None, FileStorage]]]:
+        """Read the body with ``read(buffer_size)`` until it returns empty bytes.
+
+        :return: The ``(fields, files)`` pairs, as :meth:`close` returns them.
+        """
+        while data := read(buffer_size):
+            self.receive_data(data)
+        return self.close()
+
+    def _cleanup(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+        for _, storage in self.files:
+            storage.close()
+
+    # python-multipart callbacks --------------------------------------------
+
+    def _on_part_begin(self) -> None:
+        self._raw_headers = []
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        # NOTE: python-multipart admits only token characters in the name.
+        name = self._header_name.decode("latin-1")
+        value = self._header_value.decode("utf-8", "replace").strip(" \t")
+        self._raw_headers.append((name, value))
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+
+    def _on_headers_finished(self) -> None:
+        self._headers_finished += 1
+        self._parts += 1
+        if self._max_parts is not None and self._parts > self._max_parts:
+            raise RequestEntityTooLarge(
+                f"The multipart/form-data body has more than max_form_parts"
+                f" (MAX_FORM_PARTS) of {self._max_parts} parts."
+            )
+        try:
+            headers = Headers(self._raw_headers)
+        except ValueError:
+            # APPSEC: a NUL or LF inside a part header value; Headers refuses
+            # such values everywhere, so the part is refused here.
+            raise _bad(
+                f"part {self._parts} has a header value with a control character."
+            ) from None
+        disposition = headers.get("Content-Disposition")
+        if disposition is None:
+            raise _bad(f"part {self._parts} has no Content-Disposition header.")
+        options = parse_options_header(disposition)[1]
+        self._headers = headers
+        self._name = options.get("name")
+        self._filename = options.get("filename")
+        if self._filename is None:
+            self._chunks = []
+            self._size = 0
+        else:
+            try:
+                length: int | None = parse_plain_int(headers.get("Content-Length", ""))
+            except ValueError:
+                length = 0
+            self._container = self._stream_factory(
+                total_content_length=self._total_content_length,
+                content_type=headers.get("Content-Type"),
+                filename=self._filename,
+                content_length=length,
+            )
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._container is not None:
+            # PERF: a memoryview slice writes without copying the chunk.
+            self._container.write(memoryview(data)[start:end])
+            return
+        self._size += end - start
+        if self._max_memory is not None and self._size > self._max_memory:
+            raise RequestEntityTooLarge(
+                f"The multipart/form-data field {self._name!r} is larger than"
+                f" max_form_memory_size (MAX_FORM_MEMORY_SIZE) of"
+                f" {self._max_memory} bytes. Send large values as a file part."
+            )
+        self._chunks.append(data[start:end])
+
+    def _on_part_end(self) -> None:
+        container = self._container
+        if container is None:
+            value = b"".join(self._chunks).decode(
+                _part_charset(self._headers), "replace"
+            )
+            self.fields.append((self._name, value))
+            self._chunks = []
+            return
+        container.seek(0)
+        self._container = None
+        self.files.append(
+            (
+                self._name,
+                FileStorage(
+                    container, self._filename, self._name, headers=self._headers
+                ),
+            )
+        )
+
+    def _on_end(self) -> None:
+        self._complete = True

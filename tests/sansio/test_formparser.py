@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import io
+import typing as t
+
+import pytest
+
+from erlen.datastructures import ImmutableMultiDict
+from erlen.datastructures import MultiDict
+from erlen.exceptions import BadRequest
+from erlen.exceptions import RequestEntityTooLarge
+from erlen.sansio.formparser import default_stream_factory
+from erlen.sansio.formparser import FormDataParser
+from erlen.sansio.formparser import SPOOL_MAX_SIZE
+
+from .test_multipart import BOUNDARY
+from .test_multipart import encode
+
+MP_OPTIONS = {"boundary": BOUNDARY.decode()}
+URLENC = "application/x-www-form-urlencoded"
+
+
+def parse(
+    body: bytes, mimetype: str, options: dict[str, str] | None = None, **kw: t.Any
+) -> t.Any:
+    return FormDataParser(**kw).parse(io.BytesIO(body), mimetype, len(body), options)
+
+
+def test_urlencoded() -> None:
+    stream, form, files = parse(b"a=1&b=%C3%BC+x&a=&c&&d=%FF", URLENC)
+    assert isinstance(form, MultiDict)
+    assert form.getlist("a") == ["1", ""]
+    assert form["b"] == "\u00fc x"
+    assert form["c"] == ""
+    assert form["d"] == "%FF"
+    assert not files
+    assert stream.read() == b""
+
+
+def test_urlencoded_cls_and_empty() -> None:
+    _, form, files = parse(b"", URLENC, cls=ImmutableMultiDict)
+    assert isinstance(form, ImmutableMultiDict)
+    assert isinstance(files, ImmutableMultiDict)
+    assert not form
+
+
+def test_urlencoded_memory_limit() -> None:
+    body = b"a=" + b"x" * 100
+    assert parse(body, URLENC, max_form_memory_size=102)[1]["a"] == "x" * 100
+    with pytest.raises(RequestEntityTooLarge) as info:
+        parse(body, URLENC, max_form_memory_size=101)
+    assert "max_form_memory_size (MAX_FORM_MEMORY_SIZE) of 101" in str(
+        info.value.description
+    )
+
+
+def test_urlencoded_big_body_read_in_chunks() -> None:
+    body = b"a=" + b"x" * (200 * 1024)
+    assert len(parse(body, URLENC, max_form_memory_size=None)[1]["a"]) == 200 * 1024
+    with pytest.raises(RequestEntityTooLarge):
+        parse(body, URLENC, max_form_memory_size=100 * 1024)
+
+
+def test_urlencoded_parts_limit() -> None:
+    body = b"&".join(b"f%d=1" % i for i in range(5))
+    assert len(parse(body, URLENC, max_form_parts=5)[1]) == 5
+    with pytest.raises(RequestEntityTooLarge) as info:
+        parse(body, URLENC, max_form_parts=4)
+    assert "max_form_parts (MAX_FORM_PARTS) of 4" in str(info.value.description)
+
+
+def test_multipart() -> None:
+    body = encode([("a", b"1", None, None), ("f", b"data", "f.txt", "text/plain")])
+    stream, form, files = parse(body, "multipart/form-data", MP_OPTIONS)
+    assert form["a"] == "1"
+    assert files["f"].read() == b"data"
+    assert files["f"].filename == "f.txt"
+    assert files["f"].mimetype == "text/plain"
+    files["f"].close()
+
+
+def test_multipart_missing_boundary() -> None:
+    with pytest.raises(BadRequest, match="no boundary"):
+        parse(b"x", "multipart/form-data", None)
+
+
+def test_other_mimetype_leaves_stream() -> None:
+    stream, form, files = parse(b"raw", "application/json")
+    assert stream.read() == b"raw"
+    assert not form
+    assert not files
+
+
+def test_content_length_over_max() -> None:
+    with pytest.raises(RequestEntityTooLarge, match="Content-Length is 3 bytes"):
+        parse(b"a=1", URLENC, max_content_length=2)
+    assert parse(b"a=1", URLENC, max_content_length=3)[1]["a"] == "1"
+
+
+class ValueErrorParser(FormDataParser):
+    def _parse_urlencoded(self, *args: t.Any) -> t.Any:
+        raise ValueError("custom")
+
+
+def test_silent_value_error() -> None:
+    _, form, files = ValueErrorParser().parse(io.BytesIO(b"a"), URLENC, 1)
+    assert not form
+    assert not files
+    with pytest.raises(ValueError, match="custom"):
+        ValueErrorParser(silent=False).parse(io.BytesIO(b"a"), URLENC, 1)
+
+
+def test_default_stream_factory_spools() -> None:
+    f = default_stream_factory(None, None, None)
+    f.write(b"x" * 10)
+    assert not f._rolled  # type: ignore[attr-defined]
+    f.write(b"x" * SPOOL_MAX_SIZE)
+    assert f._rolled  # type: ignore[attr-defined]
+    f.close()
+
+
+def test_custom_stream_factory() -> None:
+    made = []
+
+    def factory(**kwargs: t.Any) -> t.IO[bytes]:
+        made.append(io.BytesIO())
+        return made[-1]
+
+    body = encode([("f", b"data", "f.txt", None)])
+    _, _, files = parse(body, "multipart/form-data", MP_OPTIONS, stream_factory=factory)
+    assert files["f"].stream is made[0]
