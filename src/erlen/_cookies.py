@@ -1,0 +1,237 @@
+"""Cookie header parsing and Set-Cookie header building."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import datetime
+from datetime import timedelta
+from datetime import UTC
+from urllib.parse import quote as _quote
+
+from ._parsing import http_date
+
+# A cookie pair as browsers send it, tolerating the spacing RFC 6265 forbids.
+_cookie_re = re.compile(
+    r"""
+    [ \t]*
+    ([^ \t=";]+)                    # name
+    (?:
+        [ \t]*=[ \t]*
+        ( "(?:[^\\"]|\\.)*"         # quoted value with backslash escapes
+        | [^ \t";]*                 # plain value
+        )
+    )?
+    [ \t]*
+    (?:;|\Z)
+    """,
+    re.ASCII | re.VERBOSE,
+)
+# Inside quotes, "\ooo" is an octal byte (what http.cookies writes) and "\x"
+# is the character x.
+_unslash_re = re.compile(rb"\\([0-3][0-7]{2}|.)")
+
+# Values made only of these characters are sent without quotes.
+_no_quote_re = re.compile(r"[\w!#$%&'()*+\-./:<=>?@\[\]^`{|}~]*", re.ASCII)
+# NOTE: the range stops at 0x19, not 0x1f, to produce the same bytes as
+# Werkzeug (and so the same cookies); CR, LF and NUL are all escaped.
+_slash_re = re.compile(rb"[\x00-\x19\",;\\\x7f-\xff]")
+_slash_map = {b'"': b'\\"', b"\\": b"\\\\"}
+_slash_map.update(
+    (bytes((c,)), b"\\%03o" % c) for c in (*range(0x20), *b",;", *range(0x7F, 256))
+)
+# APPSEC: any of these in a name, domain, path or expires would end the
+# header or start a new attribute in it (cookie or header injection).
+_injection_re = re.compile(r"[\r\n\x00;]")
+_ctl_re = re.compile(r"[\r\n\x00]")
+_SAMESITE = frozenset(("Strict", "Lax", "None"))
+# The characters a cookie path keeps unquoted: the URL path-segment set plus
+# "%" (already quoted text), without ";", which separates attributes.
+_PATH_SAFE = "%!$&'()*+,/:=@"
+
+
+def _unslash(match: re.Match[bytes]) -> bytes:
+    escaped = match.group(1)
+    if len(escaped) == 1:
+        return escaped
+    return bytes((int(escaped, 8),))
+
+
+def parse_cookie_pairs(header: str | bytes | None) -> list[tuple[str, str]]:
+    """Return the ``(name, value)`` pairs of a ``Cookie`` header, in order.
+
+    Parsing is as tolerant as browsers: spaces around ``=`` are ignored, a
+    name without ``=`` has an empty value, and a malformed part is skipped up
+    to the next ``;``. Quoted values lose their quotes and backslash escapes
+    (``\\ooo`` octal escapes are bytes, decoded as UTF-8). Bytes are decoded
+    as latin-1, like WSGI header values, so the result equals Flask's
+    ``request.cookies`` for the same header.
+    """
+    if not header:
+        return []
+    if not isinstance(header, str):
+        header = bytes(header).decode("latin-1")
+    out: list[tuple[str, str]] = []
+    pos = 0
+    match_at = _cookie_re.match
+    while True:
+        m = match_at(header, pos)
+        if m is None:
+            # Skip the malformed part, up to and including the next ";".
+            pos = header.find(";", pos) + 1
+            if pos == 0:
+                break
+            continue
+        name, value = m.groups()
+        pos = m.end()
+        if value is None:
+            value = ""
+        elif len(value) > 1 and value[0] == '"' and value[-1] == '"':
+            value = _unslash_re.sub(_unslash, value[1:-1].encode()).decode(
+                errors="replace"
+            )
+        out.append((name, value))
+        # NOTE: "\Z" matched at the end does not move past it.
+        if pos >= len(header):
+            break
+    return out
+
+
+def _check_attr(what: str, value: str, pattern: re.Pattern[str]) -> None:
+    match = pattern.search(value)
+    if match is not None:
+        raise ValueError(
+            f"The cookie {what} {value!r} contains the character"
+            f" {match.group()!r}, which would inject text into the Set-Cookie"
+            " header. Remove it (CR, LF, NUL and ';' are not allowed)."
+        )
+
+
+def _require_str(key: object, value: object) -> None:
+    for obj in (key, value):
+        if not isinstance(obj, str):
+            raise TypeError(
+                f"The cookie key and value must be str, got {type(obj).__name__}"
+                f" {obj!r}. Convert the value with str() (or decode bytes) first."
+            )
+
+
+def _quote_value(value: str) -> str:
+    if _no_quote_re.fullmatch(value) is not None:
+        return value
+    # PERF: escape on bytes so a multi-byte UTF-8 character becomes several
+    # octal escapes in one pass.
+    escaped = _slash_re.sub(lambda m: _slash_map[m.group()], value.encode())
+    return f'"{escaped.decode("ascii")}"'
+
+
+def _expires_value(
+    expires: str | datetime | int | float | None,
+    max_age: int | None,
+    sync_expires: bool,
+) -> str | None:
+    if expires is not None:
+        if isinstance(expires, str):
+            _check_attr("expires", expires, _injection_re)
+            return expires
+        return http_date(expires)
+    if max_age is not None and sync_expires:
+        return http_date(datetime.now(tz=UTC).timestamp() + max_age)
+    return None
+
+
+def dump_cookie(
+    key: str,
+    value: str = "",
+    max_age: timedelta | int | None = None,
+    expires: str | datetime | int | float | None = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    sync_expires: bool = True,
+    max_size: int = 4093,
+    samesite: str | None = None,
+    partitioned: bool = False,
+) -> str:
+    """Return a ``Set-Cookie`` header value (without the ``Set-Cookie:`` name).
+
+    :param key: the cookie name.
+    :param value: the cookie value; quoted with octal escapes when it has
+        characters RFC 6265 does not allow bare.
+    :param max_age: lifetime in seconds (or a :class:`~datetime.timedelta`).
+    :param expires: expiry as a date, a timestamp or a ready ``str``; with
+        *sync_expires*, derived from *max_age* when not given.
+    :param path: the path the cookie applies to, percent-quoted.
+    :param domain: the domain the cookie applies to (port and leading dot are
+        dropped; non-ASCII names are IDNA-encoded).
+    :param secure: send the cookie over HTTPS only.
+    :param httponly: hide the cookie from JavaScript.
+    :param sync_expires: set ``Expires`` from *max_age* when *expires* is
+        not given.
+    :param max_size: warn (:exc:`UserWarning`) when the header is longer;
+        ``0`` disables the check.
+    :param samesite: ``"Strict"``, ``"Lax"`` or ``"None"`` (any case).
+    :param partitioned: add ``Partitioned`` (CHIPS); this implies *secure*.
+    :raise ValueError: for an invalid *samesite*, or CR, LF, NUL or ``;`` in
+        the name, path, domain or expires string.
+    :raise TypeError: if *key* or *value* is not a str.
+
+    .. note:: Flask compatibility: Werkzeug does not reject injection
+        characters; erlen raises :exc:`ValueError` for them.
+    """
+    _require_str(key, value)
+    _check_attr("name", key, _injection_re)
+    if path is not None:
+        _check_attr("path", path, _injection_re)
+        path = _quote(path, _PATH_SAFE)
+    if domain is not None:
+        _check_attr("domain", domain, _injection_re)
+        domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii")
+    if isinstance(max_age, timedelta):
+        max_age = int(max_age.total_seconds())
+    expires = _expires_value(expires, max_age, sync_expires)
+    if samesite is not None:
+        samesite = samesite.title()
+        if samesite not in _SAMESITE:
+            raise ValueError(
+                f"SameSite must be 'Strict', 'Lax' or 'None', got {samesite!r}."
+                " Pass one of those (any case) or None to leave it out."
+            )
+    if partitioned:
+        # NOTE: browsers ignore Partitioned cookies that are not Secure.
+        secure = True
+
+    value = _quote_value(value)
+
+    # NOTE: a non-ASCII name is sent as its UTF-8 bytes (latin-1 text, as
+    # WSGI header values are), which is what Werkzeug does.
+    parts = [f"{key.encode().decode('latin-1')}={value}"]
+    for name, attr in (
+        ("Domain", domain),
+        ("Expires", expires),
+        ("Max-Age", max_age),
+        ("Secure", True if secure else None),
+        ("HttpOnly", True if httponly else None),
+        ("Path", path),
+        ("SameSite", samesite),
+        ("Partitioned", True if partitioned else None),
+    ):
+        if attr is True:
+            parts.append(name)
+        elif attr is not None:
+            parts.append(f"{name}={attr}")
+    rv = "; ".join(parts)
+    # APPSEC: a last check on the whole header, whatever the attribute types.
+    _check_attr("header", rv, _ctl_re)
+
+    if max_size and len(rv) > max_size:
+        value_size = len(value)
+        warnings.warn(
+            f"The {key!r} cookie is {len(rv)} bytes long (value {value_size}"
+            f" bytes, attributes {len(rv) - value_size} bytes), over the limit"
+            f" of {max_size} bytes. Browsers may silently drop it; store less"
+            " in the cookie.",
+            stacklevel=2,
+        )
+    return rv

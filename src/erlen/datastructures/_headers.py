@@ -1,0 +1,574 @@
+"""Ordered, case-insensitive, multi-valued HTTP headers and a WSGI environ view."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+from .._parsing import dump_options_header
+from ._multidict import _bad_key
+from ._multidict import iter_multi_items
+from ._multidict import MultiDict
+
+T = t.TypeVar("T")
+
+_missing: t.Any = object()
+
+# RFC 9110 section 5.6.2: token = 1*tchar.
+_token_re = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# APPSEC: CR and LF end a header line (response splitting); NUL truncates it
+# in some servers and proxies. Nothing else is rejected, as Werkzeug allows it.
+_bad_value_re = re.compile(r"[\r\n\x00]")
+
+# PERF: header names come from a small set (application code, not clients),
+# so a validated name is remembered and checked with one set lookup next time.
+# The cache is bounded so that untrusted names cannot grow it without limit.
+_valid_names: set[str] = set()
+_VALID_NAMES_MAX = 1024
+
+HeadersInit: t.TypeAlias = (
+    "Headers | MultiDict[str, t.Any] | Mapping[str, t.Any] "
+    "| Iterable[tuple[str, t.Any]]"
+)
+
+
+def _check_name(name: t.Any) -> str:
+    """Return *name* if it is a valid header name, else raise an error."""
+    if name in _valid_names:
+        return name  # type: ignore[no-any-return]
+    if not isinstance(name, str):
+        raise TypeError(
+            f"Header names must be str, got {type(name).__name__} {name!r}."
+            " Decode bytes names (latin-1) before setting the header."
+        )
+    if _token_re.fullmatch(name) is None:
+        bad = next((c for c in name if _token_re.fullmatch(c) is None), "")
+        what = f"forbidden character {bad!r}" if bad else "no characters"
+        raise ValueError(
+            f"Invalid header name {name!r}: it contains {what}. A header name"
+            " must be an RFC 9110 token (letters, digits and"
+            " !#$%&'*+-.^_`|~); fix the name in the code that sets it."
+        )
+    if len(_valid_names) >= _VALID_NAMES_MAX:
+        _valid_names.clear()
+    _valid_names.add(name)
+    return name
+
+
+def _check_value(name: str, value: t.Any) -> str:
+    """Return *value* as a str after checking it cannot inject headers."""
+    if value.__class__ is not str:
+        value = str(value)
+    match = _bad_value_re.search(value)
+    if match is not None:
+        raise ValueError(
+            f"Header {name!r} has a value containing the forbidden character"
+            f" {match.group()!r} (CR, LF and NUL would allow header injection)."
+            f" Got {value!r}; remove or encode the character before setting it."
+        )
+    return value  # type: ignore[no-any-return]
+
+
+def _with_options(value: t.Any, options: dict[str, t.Any]) -> str:
+    """Return *value* followed by ``; key=value`` parameters from *options*."""
+    return dump_options_header(
+        str(value), {k.replace("_", "-"): v for k, v in options.items()}
+    )
+
+
+class Headers:
+    """An ordered, case-insensitive list of HTTP headers that allows repeats.
+
+    Looking a name up returns the first value; iterating yields
+    ``(name, value)`` pairs in insertion order. A missing name raises
+    :exc:`~erlen.exceptions.BadRequestKeyError`.
+
+    Every write validates: the name must be an RFC 9110 token and the value
+    (converted with :func:`str` if needed) must not contain CR, LF or NUL;
+    otherwise :exc:`ValueError` is raised. This is erlen's single guard against
+    header injection.
+
+    :param defaults: initial headers: a :class:`Headers`, a :class:`MultiDict`,
+        a mapping (list, tuple and set values give several headers) or an
+        iterable of ``(name, value)`` pairs.
+
+    .. note:: Flask compatibility: Werkzeug only rejects newlines in values;
+        erlen also rejects NUL and names that are not tokens.
+    """
+
+    __slots__ = ("_list",)
+
+    def __init__(self, defaults: HeadersInit | None = None) -> None:
+        self._list: list[tuple[str, str]] = []
+        if defaults is not None:
+            self.extend(defaults)
+
+    # -- reading -----------------------------------------------------------
+
+    @t.overload
+    def __getitem__(self, key: str) -> str: ...
+    @t.overload
+    def __getitem__(self, key: int) -> tuple[str, str]: ...
+    @t.overload
+    def __getitem__(self, key: slice) -> t.Self: ...
+    def __getitem__(self, key: str | int | slice) -> str | tuple[str, str] | t.Self:
+        """Return the first value of a name, the pair at an index, or a slice."""
+        if isinstance(key, str):
+            return self._get_key(key)
+        if isinstance(key, int):
+            return self._list[key]
+        if isinstance(key, slice):
+            return self.__class__(self._list[key])
+        raise _bad_key(key)
+
+    def _get_key(self, key: str) -> str:
+        ikey = key.lower()
+        for k, v in self._list:
+            if k.lower() == ikey:
+                return v
+        raise _bad_key(key)
+
+    @t.overload
+    def get(self, key: str) -> str | None: ...
+    @t.overload
+    def get(self, key: str, default: str) -> str: ...
+    @t.overload
+    def get(self, key: str, default: T) -> str | T: ...
+    @t.overload
+    def get(self, key: str, *, type: t.Callable[[str], T]) -> T | None: ...
+    @t.overload
+    def get(self, key: str, default: T, type: t.Callable[[str], T]) -> T: ...
+    def get(
+        self,
+        key: str,
+        default: t.Any = None,
+        type: t.Callable[[str], t.Any] | None = None,
+    ) -> t.Any:
+        """Return the first value of *key*, converted by *type*, else *default*.
+
+        :param type: converts the value; if it raises :exc:`ValueError` or
+            :exc:`TypeError`, *default* is returned.
+        """
+        try:
+            rv = self._get_key(key)
+        except KeyError:
+            return default
+        if type is None:
+            return rv
+        try:
+            return type(rv)
+        except (ValueError, TypeError):
+            return default
+
+    @t.overload
+    def getlist(self, key: str) -> list[str]: ...
+    @t.overload
+    def getlist(self, key: str, type: t.Callable[[str], T]) -> list[T]: ...
+    def getlist(
+        self, key: str, type: t.Callable[[str], t.Any] | None = None
+    ) -> list[t.Any]:
+        """Return every value of *key* in order (empty list if missing).
+
+        :param type: converts each value; values that fail to convert
+            (:exc:`ValueError` or :exc:`TypeError`) are left out.
+        """
+        ikey = key.lower()
+        if type is None:
+            return [v for k, v in self if k.lower() == ikey]
+        result = []
+        for k, v in self:
+            if k.lower() == ikey:
+                try:
+                    result.append(type(v))
+                except (ValueError, TypeError):
+                    continue
+        return result
+
+    def get_all(self, name: str) -> list[str]:
+        """Return every value of *name* (the :mod:`wsgiref` spelling of getlist)."""
+        return self.getlist(name)
+
+    def items(self, lower: bool = False) -> t.Iterator[tuple[str, str]]:
+        """Yield ``(name, value)`` pairs, names lowercased if *lower*."""
+        for key, value in self:
+            yield (key.lower() if lower else key), value
+
+    def keys(self, lower: bool = False) -> t.Iterator[str]:
+        """Yield the names, one per header (repeats included)."""
+        for key, _ in self:
+            yield key.lower() if lower else key
+
+    def values(self) -> t.Iterator[str]:
+        """Yield the values in order."""
+        for _, value in self:
+            yield value
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        try:
+            self._get_key(key)
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> t.Iterator[tuple[str, str]]:
+        return iter(self._list)
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        mine = {(k.lower(), v) for k, v in self._list}
+        return mine == {(k.lower(), v) for k, v in other._list}
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- writing -------------------------------------------------------------
+
+    def add(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        """Append a header, keeping existing ones of the same name.
+
+        Keyword arguments become ``; name=value`` parameters (underscores in
+        the name become dashes; values are quoted when needed, ``None`` skips
+        the parameter)::
+
+            h.add("Content-Disposition", "attachment", filename="a b.txt")
+        """
+        if kwargs:
+            value = _with_options(value, kwargs)
+        self._list.append((_check_name(key), _check_value(key, value)))
+
+    def add_header(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        """Append a header (the :mod:`wsgiref` spelling of :meth:`add`)."""
+        self.add(key, value, **kwargs)
+
+    def set(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        """Replace the first header named *key* and remove the others.
+
+        The header keeps the position of the first one it replaces, or is
+        appended if the name was absent. Keyword arguments are as for
+        :meth:`add`.
+        """
+        if kwargs:
+            value = _with_options(value, kwargs)
+        item = (_check_name(key), _check_value(key, value))
+        lst = self._list
+        ikey = key.lower()
+        for idx, (old, _) in enumerate(lst):
+            if old.lower() == ikey:
+                lst[idx] = item
+                rest = lst[idx + 1 :]
+                # PERF: the usual case has no repeats; skip the rebuild then.
+                if any(k.lower() == ikey for k, _ in rest):
+                    lst[idx + 1 :] = [p for p in rest if p[0].lower() != ikey]
+                return
+        lst.append(item)
+
+    def setlist(self, key: str, values: Iterable[t.Any]) -> None:
+        """Replace the headers named *key* by one header per value.
+
+        An empty *values* removes the name.
+        """
+        # NOTE: validate everything first so a bad value leaves no half-update.
+        name = _check_name(key)
+        checked = [_check_value(key, v) for v in values]
+        if not checked:
+            self.remove(key)
+            return
+        self.set(name, checked[0])
+        self._list.extend((name, v) for v in checked[1:])
+
+    def setdefault(self, key: str, default: t.Any) -> str:
+        """Return the first value of *key*, setting it to *default* if absent."""
+        try:
+            return self._get_key(key)
+        except KeyError:
+            pass
+        self.add(key, default)
+        return self._list[-1][1]
+
+    def setlistdefault(self, key: str, default: Iterable[t.Any]) -> list[str]:
+        """Return the values of *key*, setting them to *default* if absent.
+
+        The result is a copy: changing it does not change the headers.
+        """
+        if key not in self:
+            self.setlist(key, default)
+        return self.getlist(key)
+
+    def extend(self, arg: HeadersInit | None = None, /, **kwargs: t.Any) -> None:
+        """Append headers from *arg* and keyword arguments, keeping existing ones.
+
+        Use :meth:`update` to replace instead.
+        """
+        # PERF: append validated pairs directly instead of calling add().
+        append = self._list.append
+        if arg is not None:
+            for key, value in iter_multi_items(arg):
+                append((_check_name(key), _check_value(key, value)))
+        for key, value in kwargs.items():
+            if isinstance(value, (list, tuple, set)):
+                for item in value:
+                    append((_check_name(key), _check_value(key, item)))
+            else:
+                append((_check_name(key), _check_value(key, value)))
+
+    def update(self, arg: HeadersInit | None = None, /, **kwargs: t.Any) -> None:
+        """Replace the headers named in *arg* and keyword arguments.
+
+        List, tuple and set values (and all values of a :class:`Headers` or
+        :class:`MultiDict`) replace the name with several headers. Use
+        :meth:`extend` to append instead.
+        """
+        if arg is not None:
+            if isinstance(arg, (Headers, MultiDict)):
+                for key in dict.fromkeys(arg.keys()):
+                    self.setlist(key, arg.getlist(key))
+            elif isinstance(arg, Mapping):
+                self._update_mapping(arg)
+            else:
+                for key, value in arg:
+                    self.set(key, value)
+        self._update_mapping(kwargs)
+
+    def _update_mapping(self, mapping: Mapping[str, t.Any]) -> None:
+        for key, value in mapping.items():
+            if isinstance(value, (list, tuple, set)):
+                self.setlist(key, value)
+            else:
+                self.set(key, value)
+
+    @t.overload
+    def __setitem__(self, key: str, value: t.Any) -> None: ...
+    @t.overload
+    def __setitem__(self, key: int, value: tuple[str, t.Any]) -> None: ...
+    @t.overload
+    def __setitem__(self, key: slice, value: Iterable[tuple[str, t.Any]]) -> None: ...
+    def __setitem__(self, key: str | int | slice, value: t.Any) -> None:
+        """Set a header by name (like :meth:`set`), or a pair by index or slice."""
+        if isinstance(key, str):
+            self.set(key, value)
+        elif isinstance(key, int):
+            name, val = value
+            self._list[key] = (_check_name(name), _check_value(name, val))
+        else:
+            self._list[key] = [(_check_name(k), _check_value(k, v)) for k, v in value]
+
+    def __delitem__(self, key: str | int | slice) -> None:
+        """Remove every header of a name, or the pairs at an index or slice."""
+        if isinstance(key, str):
+            self.remove(key)
+        else:
+            del self._list[key]
+
+    def remove(self, key: str) -> None:
+        """Remove every header named *key* (no error if there is none)."""
+        ikey = key.lower()
+        self._list[:] = [p for p in self._list if p[0].lower() != ikey]
+
+    @t.overload
+    def pop(self) -> tuple[str, str]: ...
+    @t.overload
+    def pop(self, key: str) -> str: ...
+    @t.overload
+    def pop(self, key: int | None = ...) -> tuple[str, str]: ...
+    @t.overload
+    def pop(self, key: str, default: str) -> str: ...
+    @t.overload
+    def pop(self, key: str, default: T) -> str | T: ...
+    def pop(self, key: str | int | None = None, default: t.Any = _missing) -> t.Any:
+        """Remove and return a header.
+
+        With no key, the last pair; with an int, the pair at that index; with a
+        name, its first value (all headers of that name are removed), or
+        *default* if given and the name is absent.
+        """
+        if key is None:
+            return self._list.pop()
+        if isinstance(key, int):
+            return self._list.pop(key)
+        try:
+            rv = self._get_key(key)
+        except KeyError:
+            if default is not _missing:
+                return default
+            raise
+        self.remove(key)
+        return rv
+
+    def popitem(self) -> tuple[str, str]:
+        """Remove and return the last ``(name, value)`` pair."""
+        return self._list.pop()
+
+    def clear(self) -> None:
+        """Remove every header."""
+        self._list.clear()
+
+    def __or__(self, other: Mapping[str, t.Any]) -> t.Self:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        rv = self.copy()
+        rv.update(other)
+        return rv
+
+    def __ior__(
+        self, other: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]]
+    ) -> t.Self:
+        if not isinstance(other, (Mapping, Iterable)):
+            return NotImplemented
+        self.update(other)
+        return self
+
+    # -- output --------------------------------------------------------------
+
+    def to_wsgi_list(self) -> list[tuple[str, str]]:
+        """Return the headers as a new list of ``(name, value)`` pairs."""
+        return list(self)
+
+    def copy(self) -> t.Self:
+        """Return a shallow copy."""
+        rv = self.__class__.__new__(self.__class__)
+        # PERF: the pairs were validated when added; copying skips the checks.
+        rv._list = list(self._list)
+        return rv
+
+    def __copy__(self) -> t.Self:
+        return self.copy()
+
+    def __str__(self) -> str:
+        """Return the headers as an HTTP header block ending in a blank line."""
+        lines = [f"{k}: {v}" for k, v in self.to_wsgi_list()]
+        lines.append("\r\n")
+        return "\r\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
+
+
+def _immutable(obj: object) -> t.NoReturn:
+    raise TypeError(
+        f"{type(obj).__name__!r} objects are immutable: they are a view of the"
+        " request's WSGI environ. Build a mutable Headers with .copy() to change"
+        " headers."
+    )
+
+
+_ENVIRON_PLAIN = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))
+_ENVIRON_SKIPPED = frozenset(("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"))
+
+
+class EnvironHeaders(Headers):
+    """A read-only :class:`Headers` view of a WSGI environ's request headers.
+
+    Headers come from the ``HTTP_*`` keys plus ``CONTENT_TYPE`` and
+    ``CONTENT_LENGTH`` (when not empty), with names in ``Title-Case``. Every
+    mutator raises :exc:`TypeError`.
+
+    :param environ: the WSGI environ (or any dict shaped like one).
+
+    .. note:: Flask compatibility: Werkzeug's ``copy()`` raises
+        :exc:`TypeError`; erlen's returns a mutable :class:`Headers`. A missing
+        name raises ``BadRequestKeyError`` (a :exc:`KeyError`) in both.
+    """
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: Mapping[str, t.Any]) -> None:
+        self._list = []
+        #: The wrapped WSGI environ.
+        self.environ = environ
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EnvironHeaders):
+            return NotImplemented
+        return self.environ is other.environ
+
+    __hash__ = None
+
+    def __getitem__(self, key: str) -> str:  # type: ignore[override]
+        """Return the value of the header *key*."""
+        return self._get_key(key)
+
+    def _get_key(self, key: str) -> str:
+        if not isinstance(key, str):
+            raise _bad_key(key)
+        ekey = key.upper().replace("-", "_")
+        if ekey not in _ENVIRON_PLAIN:
+            ekey = "HTTP_" + ekey
+        try:
+            return self.environ[ekey]  # type: ignore[no-any-return]
+        except KeyError:
+            raise _bad_key(key) from None
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __iter__(self) -> t.Iterator[tuple[str, str]]:
+        for key, value in self.environ.items():
+            if key.startswith("HTTP_"):
+                if key not in _ENVIRON_SKIPPED:
+                    yield key[5:].replace("_", "-").title(), value
+            elif key in _ENVIRON_PLAIN and value:
+                yield key.replace("_", "-").title(), value
+
+    def copy(self) -> Headers:  # type: ignore[override]
+        """Return a mutable :class:`Headers` holding the current headers."""
+        return Headers(list(self))
+
+    def __copy__(self) -> Headers:  # type: ignore[override]
+        return self.copy()
+
+    def __or__(self, other: Mapping[str, t.Any]) -> Headers:  # type: ignore[override]
+        rv = self.copy()
+        rv.update(other)
+        return rv
+
+    def __ior__(self, other: t.Any) -> t.Self:  # type: ignore[misc]
+        _immutable(self)
+
+    def __delitem__(self, key: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def set(self, key: t.Any, value: t.Any, /, **kwargs: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def setlist(self, key: t.Any, values: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def add(self, key: t.Any, value: t.Any, /, **kwargs: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def add_header(self, key: t.Any, value: t.Any, /, **kwargs: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def remove(self, key: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def extend(self, arg: t.Any = None, /, **kwargs: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def update(self, arg: t.Any = None, /, **kwargs: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def pop(self, key: t.Any = None, default: t.Any = _missing) -> t.NoReturn:
+        _immutable(self)
+
+    def popitem(self) -> t.NoReturn:
+        _immutable(self)
+
+    def setdefault(self, key: t.Any, default: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def setlistdefault(self, key: t.Any, default: t.Any) -> t.NoReturn:
+        _immutable(self)
+
+    def clear(self) -> t.NoReturn:
+        _immutable(self)
