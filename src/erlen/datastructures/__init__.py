@@ -1,4 +1,4 @@
-"""Data structures for HTTP: multi-value dicts, headers, uploaded files and header values."""
+"""HTTP data structures: multi-value dicts, headers, files and header values."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from ._multidict import ImmutableDict as ImmutableDict
 from ._multidict import ImmutableList as ImmutableList
 from ._multidict import ImmutableMultiDict as ImmutableMultiDict
 from ._multidict import ImmutableTypeConversionDict as ImmutableTypeConversionDict
+from ._multidict import iter_multi_items as iter_multi_items
 from ._multidict import MultiDict as MultiDict
 from ._multidict import TypeConversionDict as TypeConversionDict
-from ._multidict import iter_multi_items as iter_multi_items
 from ._range import ContentRange as ContentRange
 from ._range import Range as Range
 from ._structures import ContentSecurityPolicy as ContentSecurityPolicy

@@ -107,6 +107,18 @@ class Headers:
 
     # -- reading -----------------------------------------------------------
 
+    @classmethod
+    def _from_received(cls, pairs: list[tuple[str, str]]) -> t.Self:
+        """Wrap header pairs as a server received them, without the write checks.
+
+        The checks guard what an application *sends*; received headers were
+        already framed by the server, and rejecting one here would turn a
+        client's odd header into a 500.
+        """
+        headers = cls.__new__(cls)
+        headers._list = pairs
+        return headers
+
     @t.overload
     def __getitem__(self, key: str) -> str: ...
     @t.overload
