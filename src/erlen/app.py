@@ -1,0 +1,1249 @@
+"""The application object: registration, configuration and the request pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc as cabc
+import contextvars
+import inspect
+import logging
+import os
+import sys
+import threading
+import typing as t
+from datetime import timedelta
+from functools import cached_property
+from functools import partial
+from itertools import chain
+
+from . import asgi as _asgi
+from . import signals
+from . import wsgi as _wsgi
+from ._async import _cv_main_loop
+from ._async import async_to_sync as _async_to_sync
+from .config import Config
+from .config import ConfigAttribute
+from .ctx import _AppCtxGlobals
+from .ctx import AppContext
+from .ctx import RequestContext
+from .datastructures import Headers
+from .datastructures import ImmutableDict
+from .exceptions import Aborter
+from .exceptions import BadRequest
+from .exceptions import BadRequestKeyError
+from .exceptions import HTTPException
+from .exceptions import InternalServerError
+from .exceptions import RequestRedirect
+from .exceptions import RoutingException
+from .globals import _cv_app
+from .globals import _cv_request
+from .json.provider import DefaultJSONProvider
+from .json.provider import JSONProvider
+from .logging import create_logger
+from .routing import BuildError
+from .routing import Map
+from .routing import MapAdapter
+from .routing import Rule
+from .scaffold import _endpoint_from_view_func
+from .scaffold import find_package
+from .scaffold import Scaffold
+from .scaffold import setupmethod
+from .sessions import SecureCookieSessionInterface
+from .sessions import SessionInterface
+from .wrappers import Request
+from .wrappers import Response
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .blueprints import Blueprint
+    from .testing import Client
+
+T = t.TypeVar("T")
+T_shell_context_processor = t.TypeVar(
+    "T_shell_context_processor", bound=t.Callable[[], dict[str, t.Any]]
+)
+T_teardown = t.TypeVar("T_teardown", bound=t.Callable[[t.Any], t.Any])
+T_serving = t.TypeVar("T_serving", bound=t.Callable[[], t.Any])
+
+_sentinel: t.Any = object()
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+#: A call the pipeline asks its driver to make: ``(function, args, kwargs)``.
+_Call = tuple[t.Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
+_Gen = t.Generator[_Call, t.Any, T]
+
+# The overridable methods the pipeline calls by name. When a subclass or the
+# instance replaces one of them, the pipeline calls the replacement (and,
+# under ASGI, runs the request's whole chain in a worker thread, since a
+# replacement is plain synchronous code by Flask's contract).
+_PIPELINE_METHODS = (
+    "full_dispatch_request",
+    "preprocess_request",
+    "dispatch_request",
+    "finalize_request",
+    "process_response",
+    "handle_user_exception",
+    "handle_http_exception",
+    "handle_exception",
+    "do_teardown_request",
+    "do_teardown_appcontext",
+    "ensure_sync",
+    "async_to_sync",
+)
+
+
+def _make_timedelta(value: t.Any) -> t.Any:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+def _split_blueprint_path(name: str) -> list[str]:
+    out = [name]
+    while "." in name:
+        name = name.rpartition(".")[0]
+        out.append(name)
+    return out
+
+
+def _is_http_exception(e: BaseException) -> bool:
+    # NOTE: an exception from another library that carries an integer code
+    # and a get_response() is answered as an HTTP error, not as a 500.
+    if isinstance(e, HTTPException):
+        return True
+    return isinstance(getattr(e, "code", None), int) and callable(
+        getattr(e, "get_response", None)
+    )
+
+
+def _is_async_callable(func: t.Any) -> bool:
+    if inspect.iscoroutinefunction(func):
+        return True
+    # A class-based view's function is sync; its handlers may not be.
+    view_class = getattr(func, "view_class", None)
+    if view_class is None:
+        return False
+    names = ["dispatch_request"]
+    names.extend(m.lower() for m in getattr(view_class, "methods", None) or ())
+    return any(
+        inspect.iscoroutinefunction(getattr(view_class, name, None)) for name in names
+    )
+
+
+class Flask(Scaffold):
+    """The application: one object that is a WSGI app and an ASGI app.
+
+    ``app(environ, start_response)`` serves WSGI; ``await app(scope, receive,
+    send)`` serves ASGI. :meth:`wsgi_app` and :meth:`asgi_app` are the
+    explicit entry points; wrap :meth:`wsgi_app` with WSGI middleware as in
+    Flask, and the ASGI path honours the wrapping.
+
+    :param import_name: the name of the application package or module,
+        usually ``__name__``; it locates the root path.
+    :param static_url_path: the URL prefix of the static route.
+    :param static_folder: the folder of static files, relative to
+        :attr:`root_path`.
+    :param static_host: the host of the static route, with ``host_matching``.
+    :param host_matching: match the ``host`` part of each rule.
+    :param subdomain_matching: match subdomains against ``SERVER_NAME``.
+    :param template_folder: the folder of templates.
+    :param instance_path: the instance folder; found automatically if unset.
+    :param instance_relative_config: load config files relative to the
+        instance folder instead of the root path.
+    :param root_path: the application's folder, if it cannot be found from
+        ``import_name``.
+    """
+
+    #: The class of :attr:`request` objects.
+    request_class: type[Request] = Request
+    #: The class of response objects built by :meth:`make_response`.
+    response_class: type[Response] = Response
+    #: The class of :data:`g`.
+    app_ctx_globals_class = _AppCtxGlobals
+    #: The class of :attr:`config`.
+    config_class = Config
+    #: The class of :attr:`aborter`.
+    aborter_class = Aborter
+    #: The class of :attr:`json`.
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    #: The class of URL rules made by :meth:`add_url_rule`.
+    url_rule_class = Rule
+    #: The class of :attr:`url_map`.
+    url_map_class = Map
+    #: The class of :meth:`test_client`'s clients; ``None`` means erlen's.
+    test_client_class: type[Client] | None = None
+    #: The class of :meth:`test_cli_runner`'s runners; ``None`` means erlen's.
+    test_cli_runner_class: type[t.Any] | None = None
+    #: The session interface; replace it to store sessions elsewhere.
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+    #: Options passed to the Jinja environment.
+    jinja_options: dict[str, t.Any] = {}
+
+    testing = ConfigAttribute[bool]("TESTING")
+    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute[timedelta](
+        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
+    )
+
+    #: Flask 3.1's configuration defaults, plus erlen's ``MAX_JSON_DEPTH``.
+    default_config = ImmutableDict(
+        {
+            "DEBUG": None,
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": None,
+            "SECRET_KEY": None,
+            "SECRET_KEY_FALLBACKS": None,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+            "USE_X_SENDFILE": False,
+            "TRUSTED_HOSTS": None,
+            "SERVER_NAME": None,
+            "APPLICATION_ROOT": "/",
+            "SESSION_COOKIE_NAME": "session",
+            "SESSION_COOKIE_DOMAIN": None,
+            "SESSION_COOKIE_PATH": None,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": False,
+            "SESSION_COOKIE_PARTITIONED": False,
+            "SESSION_COOKIE_SAMESITE": None,
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            "MAX_CONTENT_LENGTH": None,
+            "MAX_FORM_MEMORY_SIZE": 500_000,
+            "MAX_FORM_PARTS": 1_000,
+            "MAX_JSON_DEPTH": 256,
+            "SEND_FILE_MAX_AGE_DEFAULT": None,
+            "TRAP_BAD_REQUEST_ERRORS": None,
+            "TRAP_HTTP_EXCEPTIONS": False,
+            "EXPLAIN_TEMPLATE_LOADING": False,
+            "PREFERRED_URL_SCHEME": "http",
+            "TEMPLATES_AUTO_RELOAD": None,
+            "MAX_COOKIE_SIZE": 4093,
+            "PROVIDE_AUTOMATIC_OPTIONS": True,
+        }
+    )
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            import_name=import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
+        )
+        if instance_path is None:
+            instance_path = self.auto_find_instance_path()
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                "If an instance path is provided it must be absolute."
+                f" A relative path was given instead: {instance_path!r}."
+            )
+        #: The folder for files that belong to this deployment.
+        self.instance_path = instance_path
+        #: The configuration dictionary.
+        self.config = self.make_config(instance_relative_config)
+        #: The object :func:`abort` delegates to.
+        self.aborter = self.make_aborter()
+        #: The JSON provider, used by :func:`jsonify` and ``request.json``.
+        self.json: JSONProvider = self.json_provider_class(self)
+        #: Functions called when :meth:`url_for` fails with a BuildError.
+        self.url_build_error_handlers: list[
+            t.Callable[[Exception, str, dict[str, t.Any]], str]
+        ] = []
+        #: Functions called when the application context is popped.
+        self.teardown_appcontext_funcs: list[t.Callable[[t.Any], t.Any]] = []
+        #: Functions adding names to ``erlen shell``.
+        self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
+        #: Functions run (possibly async) when an ASGI server starts, then stops.
+        #: Flask has no such hooks; erlen runs them from the ASGI lifespan.
+        self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
+        self.after_serving_funcs: list[t.Callable[[], t.Any]] = []
+        #: Registered blueprints by name.
+        self.blueprints: dict[str, Blueprint] = {}
+        #: Extension state, by extension name.
+        self.extensions: dict[str, t.Any] = {}
+        #: The URL map.
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self._got_first_request = False
+        self._setup_lock = threading.Lock()
+        self._erlen_overridden: frozenset[str] = self._find_overrides()
+        self._erlen_chain_in_thread = True
+
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise ValueError(
+                    "Invalid static_host/host_matching combination: give"
+                    " static_host exactly when host_matching is on."
+                )
+            self._static_host = static_host
+
+    # -- properties -------------------------------------------------------
+
+    @cached_property
+    def name(self) -> str:  # type: ignore[override]
+        """The application's name: the import name, or the script's stem."""
+        if self.import_name == "__main__":
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
+            if fn is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(fn))[0]
+        return self.import_name
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The ``logging`` logger named after the app."""
+        return create_logger(self)
+
+    @property
+    def debug(self) -> bool:
+        """Whether debug mode is on (the ``DEBUG`` config key)."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+
+    @cached_property
+    def cli(self) -> t.Any:
+        """The click group for this app's commands (``erlen --app ... <cmd>``)."""
+        import click
+
+        return click.Group(self.name)
+
+    # -- setup --------------------------------------------------------------
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        """Create the :attr:`config` object, seeded from the defaults and ``FLASK_DEBUG``."""
+        root_path = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = _debug_flag_from_env()
+        return self.config_class(root_path, defaults)
+
+    def make_aborter(self) -> Aborter:
+        """Create the :attr:`aborter` object."""
+        return self.aborter_class()
+
+    def auto_find_instance_path(self) -> str:
+        """Return ``<project>/instance``, or ``<prefix>/var/<name>-instance`` if installed."""
+        prefix, package_path = find_package(self.import_name)
+        if prefix is None:
+            return os.path.join(package_path, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open a file relative to :attr:`instance_path` (writable, unlike resources)."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the"
+                " application. It has already handled its first request, any"
+                " changes will not be applied consistently.\n"
+                "Make sure all imports, decorators, functions, etc. needed to"
+                " set up the application are done before running it."
+            )
+
+    def _find_overrides(self) -> frozenset[str]:
+        cls = type(self)
+        found = set()
+        for name in _PIPELINE_METHODS:
+            if name in self.__dict__ or getattr(cls, name) is not getattr(Flask, name):
+                found.add(name)
+        return frozenset(found)
+
+    def _erlen_setup(self) -> None:
+        # Work moves to start-up: decided once, at the first request.
+        with self._setup_lock:
+            if self._got_first_request:
+                return
+            self._erlen_overridden = self._find_overrides()
+            self._erlen_chain_in_thread = bool(
+                self._erlen_overridden
+            ) or not self._has_async_functions()
+            self._got_first_request = True
+
+    def _has_async_functions(self) -> bool:
+        funcs: list[t.Any] = list(self.view_functions.values())
+        for registry in (
+            self.before_request_funcs,
+            self.after_request_funcs,
+            self.teardown_request_funcs,
+        ):
+            for f_list in registry.values():
+                funcs.extend(f_list)
+        funcs.extend(self.teardown_appcontext_funcs)
+        for per_code in self.error_handler_spec.values():
+            for handlers in per_code.values():
+                funcs.extend(handlers.values())
+        return any(_is_async_callable(f) for f in funcs)
+
+    # -- registration ---------------------------------------------------------
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Register a rule for routing incoming requests and building URLs."""
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for example:"
+                f' @app.route(..., methods=["POST"]); got the string {methods!r}.'
+            )
+        methods = {item.upper() for item in methods}
+        required_methods: set[str] = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(
+                view_func, "provide_automatic_options", None
+            )
+        if provide_automatic_options is None:
+            if "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]:
+                provide_automatic_options = True
+                required_methods.add("OPTIONS")
+            else:
+                provide_automatic_options = False
+        methods |= required_methods
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            old_func = self.view_functions.get(endpoint)
+            if old_func is not None and old_func != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing"
+                    f" endpoint function: {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Register a blueprint, applying its deferred setup with ``options``."""
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> t.ValuesView[Blueprint]:
+        """Return the registered blueprints, in registration order."""
+        return self.blueprints.values()
+
+    @setupmethod
+    def teardown_appcontext(self, f: T_teardown) -> T_teardown:
+        """Register ``f(exc)`` to run when the application context is popped."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    @setupmethod
+    def shell_context_processor(
+        self, f: T_shell_context_processor
+    ) -> T_shell_context_processor:
+        """Register a function returning names for the shell's namespace."""
+        self.shell_context_processors.append(f)
+        return f
+
+    @setupmethod
+    def before_serving(self, f: T_serving) -> T_serving:
+        """Register ``f()`` (sync or async) to run when an ASGI server starts.
+
+        .. note:: Flask compatibility: Flask has no start-up hook; erlen runs
+           these from the ASGI ``lifespan`` protocol.
+        """
+        self.before_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def after_serving(self, f: T_serving) -> T_serving:
+        """Register ``f()`` (sync or async) to run when an ASGI server shuts down."""
+        self.after_serving_funcs.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """Return the shell's namespace: ``app``, ``g`` and the processors' names."""
+        from .globals import g
+
+        rv: dict[str, t.Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            rv.update(processor())
+        return rv
+
+    # -- contexts -----------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """Return a new :class:`~erlen.ctx.AppContext` for this app."""
+        return AppContext(self)
+
+    def request_context(self, environ: dict[str, t.Any]) -> RequestContext:
+        """Return a new :class:`~erlen.ctx.RequestContext` for a WSGI-shaped environ."""
+        return RequestContext(self, environ)
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """Return a request context for an environ built from the arguments.
+
+        Takes :class:`erlen.testing.EnvironBuilder`'s arguments; ``base_url``
+        defaults from ``SERVER_NAME``, ``APPLICATION_ROOT`` and
+        ``PREFERRED_URL_SCHEME``.
+        """
+        from .testing import EnvironBuilder  # NOTE: L3 tool, imported on use.
+
+        kwargs.setdefault("base_url", self._test_base_url(kwargs.get("path")))
+        builder = EnvironBuilder(*args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    def _test_base_url(self, path: str | None) -> str:
+        server_name = self.config["SERVER_NAME"] or "localhost"
+        root = self.config["APPLICATION_ROOT"] or "/"
+        scheme = self.config["PREFERRED_URL_SCHEME"]
+        return f"{scheme}://{server_name}/{root.lstrip('/')}"
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> Client:
+        """Return a test client for this app (see :mod:`erlen.testing`)."""
+        cls = self.test_client_class
+        if cls is None:
+            from .testing import FlaskClient as cls  # type: ignore[assignment]
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)  # type: ignore[misc]
+
+    # -- URL building ---------------------------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Return a URL adapter bound to ``request``, or to ``SERVER_NAME`` outside one."""
+        if request is not None:
+            trusted_hosts = self.config["TRUSTED_HOSTS"]
+            if trusted_hosts is not None:
+                request.trusted_hosts = trusted_hosts
+            # APPSEC: reading host validates it against TRUSTED_HOSTS (400).
+            request.host  # noqa: B018
+            subdomain = None
+            server_name = self.config["SERVER_NAME"]
+            if self.url_map.host_matching:
+                server_name = None
+            elif not self.subdomain_matching:
+                subdomain = self.url_map.default_subdomain or ""
+            return self.url_map.bind_to_environ(
+                request.environ, server_name=server_name, subdomain=subdomain
+            )
+        if self.config["SERVER_NAME"] is not None:
+            return self.url_map.bind(
+                self.config["SERVER_NAME"],
+                script_name=self.config["APPLICATION_ROOT"],
+                url_scheme=self.config["PREFERRED_URL_SCHEME"],
+            )
+        return None
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        """Let the url_defaults functions of the endpoint's scopes fill ``values``."""
+        names: t.Iterable[str | None] = (None,)
+        if "." in endpoint:
+            names = chain(
+                names, reversed(_split_blueprint_path(endpoint.rpartition(".")[0]))
+            )
+        for name in names:
+            if name in self.url_default_functions:
+                for func in self.url_default_functions[name]:
+                    func(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
+        """Try the url_build_error_handlers, then re-raise ``error``."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv
+        raise error
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: t.Any,
+    ) -> str:
+        """Build a URL for ``endpoint``; see :func:`erlen.url_for`."""
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None:
+            url_adapter = req_ctx.url_adapter
+            blueprint_name = req_ctx.request.blueprint
+            if endpoint[:1] == ".":
+                if blueprint_name is not None:
+                    endpoint = f"{blueprint_name}{endpoint}"
+                else:
+                    endpoint = endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            app_ctx = _cv_app.get(None)
+            if app_ctx is not None:
+                url_adapter = app_ctx.url_adapter
+            else:
+                url_adapter = self.create_url_adapter(None)
+            if url_adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without"
+                    " 'SERVER_NAME' configured. Also configure 'APPLICATION_ROOT'"
+                    " and 'PREFERRED_URL_SCHEME' as needed."
+                )
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = url_adapter.build(  # type: ignore[union-attr]
+                endpoint,
+                values,
+                method=_method,
+                url_scheme=_scheme,
+                force_external=_external,
+            )
+        except BuildError as error:
+            values.update(
+                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
+            )
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            from .urls import quote
+
+            rv = f"{rv}#{quote(_anchor, safe=_ANCHOR_SAFE)}"
+        return rv
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """Return a redirect response to ``location`` (relative URLs stay relative)."""
+        from .helpers import _redirect_response
+
+        return _redirect_response(location, code, self.response_class)
+
+    # -- responses ----------------------------------------------------------
+
+    def make_response(self, rv: t.Any) -> Response:
+        """Turn a view's return value into a :attr:`response_class` instance.
+
+        Accepts what Flask accepts: a response, ``str``, ``bytes``, an
+        iterator (streamed), a ``dict`` or ``list`` (JSON), a WSGI callable,
+        and tuples ``(body, status)``, ``(body, headers)`` or
+        ``(body, status, headers)``.
+        """
+        status = headers = None
+        if isinstance(rv, tuple):
+            len_rv = len(rv)
+            if len_rv == 3:
+                rv, status, headers = rv
+            elif len_rv == 2:
+                if isinstance(rv[1], (Headers, dict, tuple, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple."
+                    " The tuple must have the form (body, status, headers),"
+                    " (body, status), or (body, headers)."
+                )
+        if rv is None:
+            ctx = _cv_request.get(None)
+            endpoint = ctx.request.endpoint if ctx is not None else None
+            raise TypeError(
+                f"The view function for {endpoint!r} did not return a valid"
+                " response. The function either returned None or ended"
+                " without a return statement."
+            )
+        if not isinstance(rv, self.response_class):
+            if isinstance(rv, (str, bytes, bytearray)) or isinstance(
+                rv, cabc.Iterator
+            ):
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                rv = self.json.response(rv)
+            elif _is_http_exception(rv):
+                rv = rv.get_response()
+                if not isinstance(rv, self.response_class):
+                    rv = self._coerce_response(rv)
+            elif callable(rv) or hasattr(rv, "status_code"):
+                rv = self._coerce_response(rv)
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response. The"
+                    " return type must be a string, dict, list, tuple with"
+                    " headers or status, Response instance, or WSGI callable,"
+                    f" but it was a {type(rv).__name__}."
+                )
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                rv.status = status if isinstance(status, str) else status.decode()
+            else:
+                rv.status_code = status
+        if headers:
+            rv.headers.update(headers)
+        return rv  # type: ignore[no-any-return]
+
+    def _coerce_response(self, rv: t.Any) -> Response:
+        ctx = _cv_request.get(None)
+        environ = ctx.request.environ if ctx is not None else {}
+        try:
+            if isinstance(rv, Response.__mro__[1]):
+                return self.response_class.force_type(t.cast(Response, rv))
+            return _wsgi.response_from_wsgi_app(rv, environ, self.response_class)
+        except TypeError as e:
+            raise TypeError(
+                f"{e}\nThe view function did not return a valid response. The"
+                " return type must be a string, dict, list, tuple with headers"
+                " or status, Response instance, or WSGI callable, but it was a"
+                f" {type(rv).__name__}."
+            ).with_traceback(sys.exc_info()[2]) from None
+
+    def make_default_options_response(self) -> Response:
+        """Return the automatic ``OPTIONS`` response, with ``Allow``."""
+        adapter = _cv_request.get().url_adapter
+        methods = adapter.allowed_methods()  # type: ignore[union-attr]
+        rv = self.response_class()
+        rv.allow.update(methods)
+        return rv
+
+    # -- errors -------------------------------------------------------------
+
+    def _find_error_handler(
+        self, e: BaseException, blueprints: list[str]
+    ) -> t.Callable[[t.Any], t.Any] | None:
+        exc_class = type(e)
+        code = getattr(e, "code", None) if _is_http_exception(e) else None
+        names = (*blueprints, None)
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                per_code = self.error_handler_spec.get(name)
+                if not per_code:
+                    continue
+                handler_map = per_code.get(c)
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Return whether an HTTP error should propagate instead of being handled."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if (
+            trap_bad_request is None
+            and self.debug
+            and isinstance(e, BadRequestKeyError)
+        ):
+            return True
+        if trap_bad_request:
+            return isinstance(e, BadRequest)
+        return False
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Return whether ``error`` should be hidden from teardown functions."""
+        return False
+
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, t.Any] | tuple[None, None, None],
+    ) -> None:
+        """Log an unhandled exception as ``Exception on /path [METHOD]``."""
+        ctx = _cv_request.get(None)
+        if ctx is not None:
+            where = f"{ctx.request.path} [{ctx.request.method}]"
+        else:
+            where = "(no request)"
+        self.logger.error(f"Exception on {where}", exc_info=exc_info)
+
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        """Raise the request's routing error (404, 405, 308 redirect...)."""
+        exc = request.routing_exception
+        if (
+            not self.debug
+            or not isinstance(exc, RequestRedirect)
+            or exc.code in {307, 308}
+            or request.method in {"GET", "HEAD", "OPTIONS"}
+        ):
+            raise exc  # type: ignore[misc]
+        from .debughelpers import FormDataRoutingRedirect
+
+        raise FormDataRoutingRedirect(request)
+
+    # -- async support ------------------------------------------------------
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Return ``func``, or a sync wrapper that runs it if it is a coroutine function."""
+        if inspect.iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(
+        self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> t.Callable[..., t.Any]:
+        """Wrap a coroutine function to run to completion when called.
+
+        Under WSGI the coroutine runs on the worker thread's own event loop,
+        created once and reused; in an ASGI request's worker thread it runs
+        on the server's loop.
+
+        .. note:: Flask compatibility: no asgiref is involved.
+        """
+        return _async_to_sync(func)
+
+    # -- the pipeline, written once -------------------------------------------
+    #
+    # Each step is a generator that yields the user functions it needs called,
+    # as (function, args, kwargs), and gets the result sent back. The sync
+    # driver calls them in place (WSGI, or one worker thread under ASGI); the
+    # async driver awaits coroutine functions on the event loop. So hooks,
+    # views and error handlers run identically on both protocols, and the
+    # public Flask methods below are thin sync drivers over the same steps.
+
+    def _step(self, name: str, gen_func: t.Callable[..., _Gen[T]], *args: t.Any) -> _Gen[T]:
+        if name in self._erlen_overridden:
+            return t.cast(T, getattr(self, name)(*args))
+        return (yield from gen_func(*args))
+
+    def _drive(self, gen: _Gen[T]) -> T:
+        ensure_sync = self.ensure_sync
+        try:
+            call = next(gen)
+            while True:
+                func, args, kwargs = call
+                try:
+                    value = ensure_sync(func)(*args, **kwargs)
+                except BaseException as e:
+                    call = gen.throw(e)
+                else:
+                    call = gen.send(value)
+        except StopIteration as stop:
+            return t.cast(T, stop.value)
+
+    async def _drive_async(self, gen: _Gen[T], context: contextvars.Context) -> T:
+        # Runs as a task in ``context``. Coroutine functions are awaited in
+        # place; sync functions go to a worker thread under the same context
+        # object (the task is suspended meanwhile, so it is never entered
+        # twice at once). One context per request keeps ContextVar tokens
+        # valid wherever a step pushed them.
+        loop = asyncio.get_running_loop()
+        iscoroutinefunction = inspect.iscoroutinefunction
+        try:
+            call = next(gen)
+            while True:
+                func, args, kwargs = call
+                try:
+                    if iscoroutinefunction(func):
+                        value = await func(*args, **kwargs)
+                    else:
+                        # Sync code never blocks the loop.
+                        value = await _in_thread_after_step(
+                            loop, partial(context.run, func, *args, **kwargs)
+                        )
+                except BaseException as e:
+                    call = gen.throw(e)
+                else:
+                    call = gen.send(value)
+        except StopIteration as stop:
+            return t.cast(T, stop.value)
+
+    def _send(self, signal: t.Any, **kwargs: t.Any) -> None:
+        # PERF: blinker's send costs even without receivers; ask first.
+        if signal.receivers:
+            signal.send(self, _async_wrapper=self.ensure_sync, **kwargs)
+
+    def _preprocess_gen(self) -> _Gen[t.Any]:
+        req = _cv_request.get().request
+        names = (None, *reversed(req.blueprints))
+        for name in names:
+            if name in self.url_value_preprocessors:
+                for url_func in self.url_value_preprocessors[name]:
+                    url_func(req.endpoint, req.view_args)
+        for name in names:
+            if name in self.before_request_funcs:
+                for before_func in self.before_request_funcs[name]:
+                    rv = yield before_func, (), {}
+                    if rv is not None:
+                        return rv
+        return None
+
+    def _dispatch_gen(self) -> _Gen[t.Any]:
+        req = _cv_request.get().request
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule: t.Any = req.url_rule
+        if (
+            getattr(rule, "provide_automatic_options", False)
+            and req.method == "OPTIONS"
+        ):
+            return self.make_default_options_response()
+        view_args: dict[str, t.Any] = req.view_args  # type: ignore[assignment]
+        return (yield self.view_functions[rule.endpoint], (), view_args)
+
+    def _full_dispatch_gen(self) -> _Gen[Response]:
+        self._got_first_request = True
+        try:
+            self._send(signals.request_started)
+            rv = yield from self._step("preprocess_request", self._preprocess_gen)
+            if rv is None:
+                rv = yield from self._step("dispatch_request", self._dispatch_gen)
+        except Exception as e:
+            rv = yield from self._step(
+                "handle_user_exception", self._handle_user_exception_gen, e
+            )
+        return (yield from self._step("finalize_request", self._finalize_gen, rv))
+
+    def _finalize_gen(
+        self, rv: t.Any, from_error_handler: bool = False
+    ) -> _Gen[Response]:
+        response = self.make_response(rv)
+        try:
+            response = yield from self._step(
+                "process_response", self._process_response_gen, response
+            )
+            self._send(signals.request_finished, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    def _process_response_gen(self, response: Response) -> _Gen[Response]:
+        ctx = _cv_request.get()
+        for func in ctx._after_request_functions:
+            response = yield func, (response,), {}
+        for name in chain(ctx.request.blueprints, (None,)):
+            if name in self.after_request_funcs:
+                for func in reversed(self.after_request_funcs[name]):
+                    response = yield func, (response,), {}
+        # NOTE: ctx._session, not ctx.session: saving is not an access.
+        if not self.session_interface.is_null_session(ctx._session):
+            self.session_interface.save_session(self, ctx._session, response)  # type: ignore[arg-type]
+        return response
+
+    def _handle_http_exception_gen(self, e: t.Any) -> _Gen[t.Any]:
+        if e.code is None:
+            return e
+        if isinstance(e, RoutingException):
+            return e
+        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
+        if handler is None:
+            return e
+        return (yield handler, (e,), {})
+
+    def _handle_user_exception_gen(self, e: Exception) -> _Gen[t.Any]:
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        if _is_http_exception(e) and not self.trap_http_exception(e):
+            return (
+                yield from self._step(
+                    "handle_http_exception", self._handle_http_exception_gen, e
+                )
+            )
+        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
+        if handler is None:
+            raise e
+        return (yield handler, (e,), {})
+
+    def _handle_exception_gen(self, e: Exception) -> _Gen[Response]:
+        self._send(signals.got_request_exception, exception=e)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            raise e
+        self.log_exception((type(e), e, e.__traceback__))
+        server_error: t.Any = InternalServerError(original_exception=e)
+        ctx = _cv_request.get(None)
+        handler = self._find_error_handler(
+            server_error, ctx.request.blueprints if ctx is not None else []
+        )
+        if handler is not None:
+            server_error = yield handler, (server_error,), {}
+        return (
+            yield from self._step(
+                "finalize_request", self._finalize_gen, server_error, True
+            )
+        )
+
+    def _teardown_request_gen(self, exc: BaseException | None) -> _Gen[None]:
+        req = _cv_request.get().request
+        for name in chain(req.blueprints, (None,)):
+            if name in self.teardown_request_funcs:
+                for func in reversed(self.teardown_request_funcs[name]):
+                    yield func, (exc,), {}
+        self._send(signals.request_tearing_down, exc=exc)
+
+    def _teardown_appcontext_gen(self, exc: BaseException | None) -> _Gen[None]:
+        for func in reversed(self.teardown_appcontext_funcs):
+            yield func, (exc,), {}
+        self._send(signals.appcontext_tearing_down, exc=exc)
+
+    def _pop_gen(self, ctx: RequestContext, exc: BaseException | None) -> _Gen[None]:
+        # Run the teardown functions through the driver (so async ones are
+        # awaited), then pop the contexts without running them again.
+        if len(ctx._cv_tokens) == 1:
+            if "do_teardown_request" not in self._erlen_overridden:
+                try:
+                    yield from self._teardown_request_gen(exc)
+                finally:
+                    ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
+            app_ctx = ctx._cv_tokens[-1][1]
+            if (
+                app_ctx is not None
+                and len(app_ctx._cv_tokens) == 1
+                and "do_teardown_appcontext" not in self._erlen_overridden
+            ):
+                try:
+                    yield from self._teardown_appcontext_gen(exc)
+                finally:
+                    app_ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
+        ctx.pop(exc)
+
+    def _handle_gen(self, environ: dict[str, t.Any]) -> _Gen[Response]:
+        ctx = self.request_context(environ)
+        error: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = yield from self._step(
+                    "full_dispatch_request", self._full_dispatch_gen
+                )
+            except Exception as e:
+                error = e
+                response = yield from self._step(
+                    "handle_exception", self._handle_exception_gen, e
+                )
+            except BaseException:
+                error = sys.exc_info()[1]
+                raise
+            return response
+        finally:
+            preserve = environ.get("erlen.debug.preserve_context")
+            if preserve is not None:
+                preserve(_cv_app.get())
+                preserve(_cv_request.get())
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            yield from self._pop_gen(ctx, error)
+
+    # The public pipeline methods: Flask's names and signatures, each a sync
+    # driver over its step. Subclasses may override any of them.
+
+    def full_dispatch_request(self) -> Response:
+        """Dispatch the request with pre- and post-processing and error handling."""
+        return self._drive(self._full_dispatch_gen())
+
+    def preprocess_request(self) -> t.Any:
+        """Run URL value preprocessors and before_request functions; return an early rv."""
+        return self._drive(self._preprocess_gen())
+
+    def dispatch_request(self) -> t.Any:
+        """Call the matched view (or raise the routing error) and return its value."""
+        return self._drive(self._dispatch_gen())
+
+    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
+        """Turn ``rv`` into a response and run the after-request processing."""
+        return self._drive(self._finalize_gen(rv, from_error_handler))
+
+    def process_response(self, response: Response) -> Response:
+        """Run after_this_request and after_request functions, then save the session."""
+        return self._drive(self._process_response_gen(response))
+
+    def handle_http_exception(self, e: HTTPException) -> t.Any:
+        """Return the registered handler's value for an HTTP error, or the error."""
+        return self._drive(self._handle_http_exception_gen(e))
+
+    def handle_user_exception(self, e: Exception) -> t.Any:
+        """Handle an exception raised while dispatching, or re-raise it."""
+        return self._drive(self._handle_user_exception_gen(e))
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Answer an unhandled exception with a 500 (or propagate it in debug/testing)."""
+        return self._drive(self._handle_exception_gen(e))
+
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the teardown_request functions, innermost blueprint first."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        self._drive(self._teardown_request_gen(exc))
+
+    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the teardown_appcontext functions."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        self._drive(self._teardown_appcontext_gen(exc))
+
+    # -- protocol entry points ------------------------------------------------
+
+    def _erlen_handle(self, environ: dict[str, t.Any]) -> Response:
+        """Handle one request synchronously and return its response."""
+        if not self._got_first_request:
+            self._erlen_setup()
+        return self._drive(self._handle_gen(environ))
+
+    async def _erlen_handle_async(
+        self, environ: dict[str, t.Any]
+    ) -> tuple[Response, contextvars.Context | None]:
+        """Handle one request from the event loop.
+
+        Returns the response and, when the chain ran in a worker thread, the
+        :class:`contextvars.Context` it ran in, so that a sync streaming body
+        is iterated in that same context.
+        """
+        if not self._got_first_request:
+            self._erlen_setup()
+        loop = asyncio.get_running_loop()
+        # One context for the whole request, wherever its steps run.
+        context = contextvars.copy_context()
+        context.run(_cv_main_loop.set, loop)
+        if self._erlen_chain_in_thread:
+            # Every user function is sync: the whole chain in one worker
+            # thread call.
+            response = await loop.run_in_executor(
+                None, context.run, self._erlen_handle, environ
+            )
+        else:
+            response = await loop.create_task(
+                self._drive_async(self._handle_gen(environ), context),
+                context=context,
+            )
+        return response, context
+
+    async def _erlen_lifespan(self, phase: str) -> None:
+        """Run the before_serving or after_serving functions."""
+        funcs = self.before_serving_funcs if phase == "startup" else self.after_serving_funcs
+        with self.app_context():
+            for func in funcs:
+                if inspect.iscoroutinefunction(func):
+                    await func()
+                else:
+                    func()
+
+    def wsgi_app(
+        self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+    ) -> t.Iterable[bytes]:
+        """Serve one WSGI request. Wrap this attribute to add WSGI middleware."""
+        return _wsgi.respond(self._erlen_handle(environ), environ, start_response)
+
+    async def asgi_app(
+        self,
+        scope: dict[str, t.Any],
+        receive: t.Callable[[], t.Awaitable[dict[str, t.Any]]],
+        send: t.Callable[[dict[str, t.Any]], t.Awaitable[None]],
+    ) -> None:
+        """Serve one ASGI connection (http, websocket or lifespan)."""
+        wrapped = self.__dict__.get("wsgi_app")
+        await _asgi.serve(self, scope, receive, send, wsgi_app=wrapped)
+
+    @_asgi.mark_coroutine_function
+    def __call__(self, *args: t.Any) -> t.Any:
+        """Serve WSGI when called with two arguments, ASGI when called with three."""
+        if len(args) == 3:
+            return self.asgi_app(*args)
+        return self.wsgi_app(*args)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the app with the development server (uvicorn), on 127.0.0.1:5000.
+
+        Not for production: use gunicorn, uvicorn or granian directly.
+        """
+        if os.environ.get("FLASK_RUN_FROM_CLI") == "true" or os.environ.get(
+            "ERLEN_RUN_FROM_CLI"
+        ) == "true":
+            import warnings
+
+            warnings.warn(
+                "app.run() does nothing under the 'erlen run' command; the"
+                " command starts the server itself.",
+                stacklevel=2,
+            )
+            return
+        if debug is not None:
+            self.debug = bool(debug)
+        import uvicorn
+
+        host = host or "127.0.0.1"
+        port = int(port or 5000)
+        print(
+            f" * Serving erlen app '{self.name}' on http://{host}:{port}\n"
+            " * This is a development server. Do not use it in production."
+        )
+        uvicorn.run(self, host=host, port=port, log_level="info", **options)
+
+
+def _in_thread_after_step(
+    loop: asyncio.AbstractEventLoop, call: t.Callable[[], T]
+) -> asyncio.Future[T]:
+    """Run ``call`` in a worker thread once the calling task has suspended.
+
+    ``call`` enters the request's context, which the calling task also runs
+    in; a context cannot be entered twice at once, so the thread may only
+    start after the task's current step has ended, i.e. from the loop.
+    """
+    outer: asyncio.Future[T] = loop.create_future()
+
+    def relay(inner: asyncio.Future[T]) -> None:
+        if outer.cancelled():
+            return
+        error = inner.exception()
+        if error is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(inner.result())
+
+    def start() -> None:
+        loop.run_in_executor(None, call).add_done_callback(relay)
+
+    loop.call_soon(start)
+    return outer
+
+
+def _debug_flag_from_env() -> bool:
+    value = os.environ.get("FLASK_DEBUG") or os.environ.get("ERLEN_DEBUG")
+    if not value:
+        return False
+    return value.lower() not in {"0", "false", "no"}

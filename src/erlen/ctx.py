@@ -1,0 +1,319 @@
+"""Application and request contexts, and the helpers that work with them."""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import sys
+import typing as t
+from functools import update_wrapper
+
+from . import signals
+from .exceptions import HTTPException
+from .globals import _cv_app
+from .globals import _cv_request
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from types import TracebackType
+
+    from .app import Flask
+    from .routing import MapAdapter
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+_sentinel = object()
+
+T_after = t.TypeVar("T_after", bound=t.Callable[..., t.Any])
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+class _AppCtxGlobals:
+    """A plain namespace for data that lives as long as one application context.
+
+    Reached through :data:`erlen.g`. Besides attribute access it offers the
+    ``dict``-like ``get``, ``pop``, ``setdefault``, ``in`` and iteration.
+    """
+
+    # Attributes are stored in the instance __dict__; these methods only
+    # give them a dict-like face.
+    def __getattr__(self, name: str) -> t.Any:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        self.__dict__[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def get(self, name: str, default: t.Any | None = None) -> t.Any:
+        """Return the attribute ``name``, or ``default`` if it is not set."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = _sentinel) -> t.Any:
+        """Remove the attribute ``name`` and return it, or ``default``."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        """Return the attribute ``name``, setting it to ``default`` first if unset."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return f"<erlen.g of '{ctx.app.name}'>"
+        return object.__repr__(self)
+
+
+def after_this_request(f: T_after) -> T_after:
+    """Run ``f(response)`` after the current request, before the app's after_request hooks.
+
+    The function must take the response and return a response (the same or a
+    new one), like an ``after_request`` function.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'after_this_request' can only be used while a request is being"
+            " handled; call it from a view or a before_request function."
+        )
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Wrap ``f`` so that it runs inside a copy of the current request context.
+
+    Useful for work started from a view (a greenlet, a thread) that must see
+    ``request`` and ``session``. Coroutine functions are wrapped likewise.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used while a request"
+            " is being handled; call it from a view or a hook."
+        )
+    copied = ctx.copy()
+
+    if inspect.iscoroutinefunction(f):
+
+        async def async_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            with copied:
+                return await copied.app.ensure_sync(f)(*args, **kwargs)
+
+        return update_wrapper(async_wrapper, f)  # type: ignore[return-value]
+
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with copied:
+            return copied.app.ensure_sync(f)(*args, **kwargs)
+
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]
+
+
+def has_request_context() -> bool:
+    """Return whether a request context is active."""
+    return _cv_request.get(None) is not None
+
+
+def has_app_context() -> bool:
+    """Return whether an application context is active."""
+    return _cv_app.get(None) is not None
+
+
+class AppContext:
+    """The application context: ``current_app`` and ``g`` for its lifetime.
+
+    Pushed automatically with each request, and by hand with
+    ``with app.app_context():`` for CLI commands and background work.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.url_adapter = app.create_url_adapter(None)
+        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
+        self._cv_tokens: list[contextvars.Token[AppContext]] = []
+
+    def push(self) -> None:
+        """Make this the current application context."""
+        self._cv_tokens.append(_cv_app.set(self))
+        # PERF: blinker's send costs even with no receivers; ask first.
+        if signals.appcontext_pushed.receivers:
+            signals.appcontext_pushed.send(
+                self.app, _async_wrapper=self.app.ensure_sync
+            )
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Pop this context, running the teardown functions on its last pop."""
+        try:
+            if len(self._cv_tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                if not self.__dict__.pop("_erlen_teardown_done", False):
+                    self.app.do_teardown_appcontext(exc)
+        finally:
+            ctx = _cv_app.get()
+            _cv_app.reset(self._cv_tokens.pop())
+        if ctx is not self:
+            raise AssertionError(
+                f"Popped wrong app context. ({ctx!r} instead of {self!r})"
+            )
+        if signals.appcontext_popped.receivers:
+            signals.appcontext_popped.send(
+                self.app, _async_wrapper=self.app.ensure_sync
+            )
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+
+class RequestContext:
+    """The request context: ``request`` and ``session`` for one request.
+
+    Created from a WSGI-shaped environ (under ASGI the driver builds one).
+    Pushing it pushes an application context if needed, opens the session
+    and matches the URL, in that order, so URL converters can use the
+    session.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        environ: dict[str, t.Any],
+        request: Request | None = None,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        if request is None:
+            request = app.request_class(environ)
+            request.json_module = app.json
+        self.request: Request = request
+        self.url_adapter: MapAdapter | None = None
+        try:
+            self.url_adapter = app.create_url_adapter(self.request)
+        except HTTPException as e:
+            self.request.routing_exception = e
+        self.flashes: list[tuple[str, str]] | None = None
+        self._session: SessionMixin | None = session
+        self._after_request_functions: list[t.Callable[..., t.Any]] = []
+        self._cv_tokens: list[
+            tuple[contextvars.Token[RequestContext], AppContext | None]
+        ] = []
+
+    def copy(self) -> RequestContext:
+        """Return a new context for the same request, sharing its session."""
+        return self.__class__(
+            self.app,
+            environ=self.request.environ,
+            request=self.request,
+            session=self._session,
+        )
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session; reading it marks it accessed (``Vary: Cookie``)."""
+        if self._session is None:
+            raise RuntimeError(
+                "The session has not been opened yet: push the request context"
+                " (with ctx: ...) before reading ctx.session."
+            )
+        self._session.accessed = True
+        return self._session
+
+    @session.setter
+    def session(self, value: SessionMixin) -> None:
+        self._session = value
+
+    def match_request(self) -> None:
+        """Match the URL and store the rule and arguments on the request."""
+        try:
+            result = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
+        except HTTPException as e:
+            self.request.routing_exception = e
+        else:
+            self.request.url_rule, self.request.view_args = result  # type: ignore[assignment]
+
+    def push(self) -> None:
+        """Make this the current request context, opening the session and matching."""
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self.app.app_context()
+            app_ctx.push()
+        else:
+            app_ctx = None
+        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+
+        if self._session is None:
+            session_interface = self.app.session_interface
+            self._session = session_interface.open_session(self.app, self.request)
+            if self._session is None:
+                self._session = session_interface.make_null_session(self.app)
+
+        # NOTE: matched after the session is opened, so that custom URL
+        # converters can use the session.
+        if self.url_adapter is not None:
+            self.match_request()
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Pop this context, running teardown functions on its last pop."""
+        clear_request = len(self._cv_tokens) == 1
+        try:
+            if clear_request:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                if not self.__dict__.pop("_erlen_teardown_done", False):
+                    self.app.do_teardown_request(exc)
+                request_close = getattr(self.request, "close", None)
+                if request_close is not None:
+                    request_close()
+        finally:
+            ctx = _cv_request.get()
+            token, app_ctx = self._cv_tokens.pop()
+            _cv_request.reset(token)
+            if clear_request:
+                ctx.request.environ["erlen.request"] = None
+            if app_ctx is not None:
+                app_ctx.pop(exc)
+            if ctx is not self:
+                raise AssertionError(
+                    f"Popped wrong request context. ({ctx!r} instead of {self!r})"
+                )
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.request.url!r}"
+            f" [{self.request.method}] of {self.app.name}>"
+        )

@@ -1,0 +1,225 @@
+"""Helpers for views: URLs, redirects, aborts, responses, streaming and flashing."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from functools import update_wrapper
+from html import escape
+
+from . import signals
+from .exceptions import abort as _abort_plain
+from .globals import _cv_app
+from .globals import _cv_request
+from .scaffold import get_root_path as get_root_path
+from .urls import iri_to_uri
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .sansio.response import Response as BaseResponse
+    from .wrappers import Response
+
+R = t.TypeVar("R", bound="BaseResponse")
+
+
+def get_debug_flag() -> bool:
+    """Return whether debug mode is requested by ``ERLEN_DEBUG`` (or ``FLASK_DEBUG``)."""
+    value = os.environ.get("ERLEN_DEBUG") or os.environ.get("FLASK_DEBUG")
+    return bool(value) and value.lower() not in {"0", "false", "no"}  # type: ignore[union-attr]
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Return whether ``.env`` files should load (``ERLEN_SKIP_DOTENV`` / ``FLASK_SKIP_DOTENV``)."""
+    value = os.environ.get("ERLEN_SKIP_DOTENV") or os.environ.get("FLASK_SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in {"0", "false", "no"}
+
+
+def stream_with_context(generator_or_function: t.Any) -> t.Any:
+    """Keep the request context active while a streamed body is produced.
+
+    Wrap a generator (or decorate a generator function) returned from a view;
+    ``request`` and ``session`` stay usable while it runs, and the request's
+    teardown waits until the stream has finished or the client went away.
+    Async generators are wrapped likewise.
+    """
+    if hasattr(generator_or_function, "__aiter__"):
+        return _stream_async_with_context(generator_or_function)
+    try:
+        gen = iter(generator_or_function)
+    except TypeError:
+
+        def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return stream_with_context(generator_or_function(*args, **kwargs))
+
+        return update_wrapper(decorator, generator_or_function)
+
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'stream_with_context' can only be used while a request context is"
+            " active, such as in a view function."
+        )
+
+    def generator() -> t.Iterator[t.Any]:
+        with ctx:
+            yield None
+            try:
+                yield from gen
+            finally:
+                close = getattr(gen, "close", None)
+                if close is not None:
+                    close()
+
+    wrapped = generator()
+    # Prime it: the context is pushed now, so the request's own pop at the
+    # end of dispatch leaves it active for the stream.
+    next(wrapped)
+    return wrapped
+
+
+def _stream_async_with_context(agen: t.Any) -> t.AsyncIterator[t.Any]:
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'stream_with_context' can only be used while a request context is"
+            " active, such as in a view function."
+        )
+    ctx.push()
+
+    async def generator() -> t.AsyncIterator[t.Any]:
+        try:
+            async for chunk in agen:
+                yield chunk
+        finally:
+            aclose = getattr(agen, "aclose", None)
+            try:
+                if aclose is not None:
+                    await aclose()
+            finally:
+                ctx.pop()
+
+    return generator()
+
+
+def make_response(*args: t.Any) -> Response:
+    """Return a response built like a view's return value, to add headers to."""
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "make_response() needs an application context; call it from a view."
+        )
+    if not args:
+        return ctx.app.response_class()
+    value: t.Any = args[0] if len(args) == 1 else args
+    return ctx.app.make_response(value)
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """Build a URL to ``endpoint`` with ``values``; extra values become the query string.
+
+    A leading dot names an endpoint of the current blueprint. Inside a
+    request the URL is relative unless ``_external`` (or ``_scheme``) is
+    given; outside one, ``SERVER_NAME`` is needed and the URL is absolute.
+    """
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "url_for() needs an application context; call it from a view or"
+            " inside 'with app.app_context():' (and set SERVER_NAME)."
+        )
+    return ctx.app.url_for(
+        endpoint,
+        _anchor=_anchor,
+        _method=_method,
+        _scheme=_scheme,
+        _external=_external,
+        **values,
+    )
+
+
+def _redirect_response(location: str, code: int, response_class: type[R]) -> R:
+    display = escape(location)
+    html_location = escape(iri_to_uri(location))
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
+        "<h1>Redirecting...</h1>\n"
+        f'<p>This page has moved to <a href="{html_location}">{display}</a>.'
+        " Follow the link if you are not taken there automatically.\n"
+    )
+    response = response_class(body, status=code, mimetype="text/html")
+    response.headers["Location"] = location
+    return response
+
+
+def redirect(
+    location: str, code: int = 302, Response: type[BaseResponse] | None = None
+) -> BaseResponse:
+    """Return a response that redirects the client to ``location`` (302 by default).
+
+    ``Location`` is sent as given (relative URLs stay relative), after
+    IRI-to-URI encoding. Inside an app, this calls ``app.redirect``.
+    """
+    if Response is not None:
+        return _redirect_response(location, code, Response)
+    ctx = _cv_app.get(None)
+    if ctx is not None:
+        return ctx.app.redirect(location, code=code)
+    from .wrappers import Response as DefaultResponse
+
+    return _redirect_response(location, code, DefaultResponse)
+
+
+def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    """Raise the HTTP error for ``code`` (or one wrapping a response) via the app's aborter."""
+    ctx = _cv_app.get(None)
+    if ctx is not None:
+        ctx.app.aborter(code, *args, **kwargs)
+    _abort_plain(code, *args, **kwargs)
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Store ``message`` in the session for the next request to show."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError("flash() needs a request context; call it from a view.")
+    session = ctx.session
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    session["_flashes"] = flashes
+    app = ctx.app
+    if signals.message_flashed.receivers:
+        signals.message_flashed.send(
+            app, _async_wrapper=app.ensure_sync, message=message, category=category
+        )
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: t.Iterable[str] = ()
+) -> list[str] | list[tuple[str, str]]:
+    """Return (and consume) the flashed messages, optionally with categories."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "get_flashed_messages() needs a request context; call it from a"
+            " view or a template."
+        )
+    flashes = ctx.flashes
+    if flashes is None:
+        session = ctx.session
+        flashes = session.pop("_flashes") if "_flashes" in session else []
+        ctx.flashes = flashes
+    if category_filter:
+        wanted = set(category_filter)
+        flashes = [f for f in flashes if f[0] in wanted]
+    if not with_categories:
+        return [message for _, message in flashes]
+    return flashes

@@ -1,0 +1,220 @@
+"""The request and response classes an erlen app uses, with Flask's additions."""
+
+from __future__ import annotations
+
+import typing as t
+
+from .datastructures import EnvironHeaders
+from .datastructures import Headers
+from .exceptions import BadRequest
+from .exceptions import HTTPException
+from .globals import _cv_app
+from .sansio.request import Request as _SansIORequest
+from .sansio.response import Response as _SansIOResponse
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .routing import Rule
+
+
+def _wsgi_decode(value: str) -> str:
+    # WSGI carries path bytes as latin-1 code points; the URL is UTF-8.
+    try:
+        return value.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return value
+
+
+def _server_from_environ(environ: t.Mapping[str, t.Any]) -> tuple[str, int | None] | None:
+    name = environ.get("SERVER_NAME")
+    if not name:
+        return None
+    port = environ.get("SERVER_PORT")
+    try:
+        return name, int(port) if port else None
+    except ValueError:
+        return name, None
+
+
+class Request(_SansIORequest):
+    """The request object behind :data:`erlen.request`.
+
+    Built from a WSGI-shaped ``environ`` (under ASGI the driver makes one from
+    the scope), it adds Flask's routing results and reads its body limits
+    from the current app's config unless set on the request itself.
+    """
+
+    #: The matched rule, or ``None`` before or after a failed match.
+    url_rule: Rule | None = None
+    #: The matched URL values, or ``None``.
+    view_args: dict[str, t.Any] | None = None
+    #: The routing error (404, 405, a redirect), kept until dispatch raises it.
+    routing_exception: HTTPException | None = None
+
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+    _max_json_depth: int | None = None
+
+    def __init__(
+        self,
+        environ: dict[str, t.Any],
+        populate_request: bool = True,
+        shallow: bool = False,
+    ) -> None:
+        headers: Headers | EnvironHeaders
+        raw = environ.get("erlen.raw_headers")
+        if raw is not None:
+            # ASGI: the server's header list as given, never merged by name.
+            headers = Headers._from_received(
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+            )
+        else:
+            headers = EnvironHeaders(environ)
+        super().__init__(
+            method=environ.get("REQUEST_METHOD", "GET"),
+            scheme=environ.get("wsgi.url_scheme", "http"),
+            server=_server_from_environ(environ),
+            root_path=_wsgi_decode(environ.get("SCRIPT_NAME") or ""),
+            path=_wsgi_decode(environ.get("PATH_INFO") or ""),
+            query_string=environ.get("QUERY_STRING", "").encode("latin-1"),
+            headers=headers,
+            remote_addr=environ.get("REMOTE_ADDR"),
+            stream=environ.get("wsgi.input"),
+            input_terminated=bool(environ.get("wsgi.input_terminated")),
+        )
+        #: The WSGI-shaped environ this request was built from.
+        self.environ = environ
+        self.shallow = shallow
+        if populate_request and not shallow:
+            environ["erlen.request"] = self
+
+    @property
+    def remote_user(self) -> str | None:
+        """The authenticated user name the server reports, if any."""
+        value = self.environ.get("REMOTE_USER")
+        return value if isinstance(value, str) else None
+
+    @property
+    def is_multithread(self) -> bool:
+        """Whether the server may run this app in several threads."""
+        return bool(self.environ.get("wsgi.multithread"))
+
+    @property
+    def is_multiprocess(self) -> bool:
+        """Whether the server may run this app in several processes."""
+        return bool(self.environ.get("wsgi.multiprocess"))
+
+    @property
+    def is_run_once(self) -> bool:
+        """Whether the server runs the app once per process (CGI)."""
+        return bool(self.environ.get("wsgi.run_once"))
+
+    def _config_limit(self, key: str, own: int | None, default: int | None) -> int | None:
+        if own is not None:
+            return own
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return default
+        return ctx.app.config.get(key, default)
+
+    @property
+    def max_content_length(self) -> int | None:
+        """Largest body in bytes: this request's own value, else ``MAX_CONTENT_LENGTH``."""
+        return self._config_limit(
+            "MAX_CONTENT_LENGTH",
+            self._max_content_length,
+            _SansIORequest.max_content_length,
+        )
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """Largest form text field in bytes, else ``MAX_FORM_MEMORY_SIZE``."""
+        return self._config_limit(
+            "MAX_FORM_MEMORY_SIZE",
+            self._max_form_memory_size,
+            _SansIORequest.max_form_memory_size,
+        )
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property
+    def max_form_parts(self) -> int | None:
+        """Largest number of form parts, else ``MAX_FORM_PARTS``."""
+        return self._config_limit(
+            "MAX_FORM_PARTS", self._max_form_parts, _SansIORequest.max_form_parts
+        )
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    @property
+    def max_json_depth(self) -> int | None:
+        """Deepest JSON nesting accepted, else ``MAX_JSON_DEPTH`` (an erlen key)."""
+        return self._config_limit(
+            "MAX_JSON_DEPTH", self._max_json_depth, _SansIORequest.max_json_depth
+        )
+
+    @max_json_depth.setter
+    def max_json_depth(self, value: int | None) -> None:
+        self._max_json_depth = value
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule, or ``None``."""
+        if self.url_rule is not None:
+            return self.url_rule.endpoint  # type: ignore[no-any-return]
+        return None
+
+    @property
+    def blueprint(self) -> str | None:
+        """The registered (dotted) name of the blueprint that handled the request."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The current blueprint's name and its parents', innermost first."""
+        name = self.blueprint
+        if name is None:
+            return []
+        names = [name]
+        while "." in name:
+            name = name.rpartition(".")[0]
+            names.append(name)
+        return names
+
+    def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
+        """Raise 400 for a body that is not valid JSON; the detail only in debug."""
+        try:
+            return super().on_json_loading_failed(e)
+        except BadRequest as ebr:
+            ctx = _cv_app.get(None)
+            if ctx is not None and ctx.app.debug:
+                raise
+            raise BadRequest() from ebr
+
+
+class Response(_SansIOResponse):
+    """The response class an erlen app returns by default (``text/html``)."""
+
+    default_mimetype: str | None = "text/html"
+
+    #: Flask keeps ``Location`` as given (relative URLs stay relative).
+    autocorrect_location_header = False
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """Largest cookie in bytes before a warning: the app's ``MAX_COOKIE_SIZE``."""
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+        return 4093
