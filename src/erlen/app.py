@@ -179,7 +179,7 @@ class Flask(Scaffold):
     jinja_options: dict[str, t.Any] = {}
 
     testing = ConfigAttribute[bool]("TESTING")
-    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
         "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
     )
@@ -323,7 +323,7 @@ class Flask(Scaffold):
     # -- setup --------------------------------------------------------------
 
     def make_config(self, instance_relative: bool = False) -> Config:
-        """Create the :attr:`config` object, seeded from the defaults and ``FLASK_DEBUG``."""
+        """Create :attr:`config`, seeded from the defaults and ``FLASK_DEBUG``."""
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
         defaults["DEBUG"] = _debug_flag_from_env()
@@ -334,7 +334,7 @@ class Flask(Scaffold):
         return self.aborter_class()
 
     def auto_find_instance_path(self) -> str:
-        """Return ``<project>/instance``, or ``<prefix>/var/<name>-instance`` if installed."""
+        """Return ``<project>/instance``, or ``<prefix>/var/<name>-instance``."""
         prefix, package_path = find_package(self.import_name)
         if prefix is None:
             return os.path.join(package_path, "instance")
@@ -343,7 +343,7 @@ class Flask(Scaffold):
     def open_instance_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
     ) -> t.IO[t.Any]:
-        """Open a file relative to :attr:`instance_path` (writable, unlike resources)."""
+        """Open a file relative to :attr:`instance_path` (may be written)."""
         path = os.path.join(self.instance_path, resource)
         if "b" in mode:
             return open(path, mode)
@@ -373,9 +373,9 @@ class Flask(Scaffold):
             if self._got_first_request:
                 return
             self._erlen_overridden = self._find_overrides()
-            self._erlen_chain_in_thread = bool(
-                self._erlen_overridden
-            ) or not self._has_async_functions()
+            self._erlen_chain_in_thread = (
+                bool(self._erlen_overridden) or not self._has_async_functions()
+            )
             self._got_first_request = True
 
     def _has_async_functions(self) -> bool:
@@ -506,32 +506,27 @@ class Flask(Scaffold):
         defaults from ``SERVER_NAME``, ``APPLICATION_ROOT`` and
         ``PREFERRED_URL_SCHEME``.
         """
-        from .testing import EnvironBuilder  # NOTE: L3 tool, imported on use.
+        from .testing import app_environ_builder  # NOTE: L3 tool, used on call.
 
-        kwargs.setdefault("base_url", self._test_base_url(kwargs.get("path")))
-        builder = EnvironBuilder(*args, **kwargs)
+        builder = app_environ_builder(self, *args, **kwargs)
         try:
             return self.request_context(builder.get_environ())
         finally:
             builder.close()
 
-    def _test_base_url(self, path: str | None) -> str:
-        server_name = self.config["SERVER_NAME"] or "localhost"
-        root = self.config["APPLICATION_ROOT"] or "/"
-        scheme = self.config["PREFERRED_URL_SCHEME"]
-        return f"{scheme}://{server_name}/{root.lstrip('/')}"
-
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> Client:
         """Return a test client for this app (see :mod:`erlen.testing`)."""
         cls = self.test_client_class
         if cls is None:
-            from .testing import FlaskClient as cls  # type: ignore[assignment]
-        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)  # type: ignore[misc]
+            from .testing import FlaskClient
+
+            cls = FlaskClient
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
     # -- URL building ---------------------------------------------------------
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
-        """Return a URL adapter bound to ``request``, or to ``SERVER_NAME`` outside one."""
+        """Return a URL adapter for ``request``, or for ``SERVER_NAME`` outside one."""
         if request is not None:
             trusted_hosts = self.config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
@@ -680,9 +675,7 @@ class Flask(Scaffold):
                 " without a return statement."
             )
         if not isinstance(rv, self.response_class):
-            if isinstance(rv, (str, bytes, bytearray)) or isinstance(
-                rv, cabc.Iterator
-            ):
+            if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
                 rv = self.response_class(rv, status=status, headers=headers)
                 status = headers = None
             elif isinstance(rv, (dict, list)):
@@ -802,7 +795,7 @@ class Flask(Scaffold):
     # -- async support ------------------------------------------------------
 
     def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """Return ``func``, or a sync wrapper that runs it if it is a coroutine function."""
+        """Return ``func``, or a sync wrapper if it is a coroutine function."""
         if inspect.iscoroutinefunction(func):
             return self.async_to_sync(func)
         return func
@@ -829,7 +822,9 @@ class Flask(Scaffold):
     # views and error handlers run identically on both protocols, and the
     # public Flask methods below are thin sync drivers over the same steps.
 
-    def _step(self, name: str, gen_func: t.Callable[..., _Gen[T]], *args: t.Any) -> _Gen[T]:
+    def _step(
+        self, name: str, gen_func: t.Callable[..., _Gen[T]], *args: t.Any
+    ) -> _Gen[T]:
         if name in self._erlen_overridden:
             return t.cast(T, getattr(self, name)(*args))
         return (yield from gen_func(*args))
@@ -1068,7 +1063,7 @@ class Flask(Scaffold):
         return self._drive(self._full_dispatch_gen())
 
     def preprocess_request(self) -> t.Any:
-        """Run URL value preprocessors and before_request functions; return an early rv."""
+        """Run URL value preprocessors and before_request functions."""
         return self._drive(self._preprocess_gen())
 
     def dispatch_request(self) -> t.Any:
@@ -1092,7 +1087,7 @@ class Flask(Scaffold):
         return self._drive(self._handle_user_exception_gen(e))
 
     def handle_exception(self, e: Exception) -> Response:
-        """Answer an unhandled exception with a 500 (or propagate it in debug/testing)."""
+        """Answer an unhandled exception with a 500, or propagate it."""
         return self._drive(self._handle_exception_gen(e))
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
@@ -1145,7 +1140,11 @@ class Flask(Scaffold):
 
     async def _erlen_lifespan(self, phase: str) -> None:
         """Run the before_serving or after_serving functions."""
-        funcs = self.before_serving_funcs if phase == "startup" else self.after_serving_funcs
+        funcs = (
+            self.before_serving_funcs
+            if phase == "startup"
+            else self.after_serving_funcs
+        )
         with self.app_context():
             for func in funcs:
                 if inspect.iscoroutinefunction(func):
@@ -1191,9 +1190,10 @@ class Flask(Scaffold):
 
         Not for production: use gunicorn, uvicorn or granian directly.
         """
-        if os.environ.get("FLASK_RUN_FROM_CLI") == "true" or os.environ.get(
-            "ERLEN_RUN_FROM_CLI"
-        ) == "true":
+        if (
+            os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+            or os.environ.get("ERLEN_RUN_FROM_CLI") == "true"
+        ):
             import warnings
 
             warnings.warn(

@@ -1,4 +1,4 @@
-"""The ASGI driver: scope and messages in, a WSGI-shaped environ to the app, a response out."""
+"""The ASGI driver: scope and messages in, an environ to the app, a response out."""
 
 from __future__ import annotations
 
@@ -65,9 +65,7 @@ def _latin1(value: bytes) -> str:
     return value.decode("latin-1")
 
 
-def build_environ(
-    scope: Mapping[str, t.Any], body: t.IO[bytes]
-) -> dict[str, t.Any]:
+def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.Any]:
     """Return the WSGI-shaped environ for an HTTP ``scope``.
 
     Header values join as a WSGI server would (``, ``; cookies with
@@ -108,6 +106,11 @@ def build_environ(
     }
     if client:
         environ["REMOTE_PORT"] = str(client[1])
+    extensions = scope.get("extensions") or {}
+    preserve = extensions.get("erlen.preserve_context")
+    if preserve is not None:
+        # erlen's test client keeps the request's contexts for `with client:`.
+        environ["erlen.debug.preserve_context"] = preserve
     for raw_name, raw_value in scope.get("headers", ()):
         name = _latin1(raw_name).upper().replace("-", "_")
         value = _latin1(raw_value)

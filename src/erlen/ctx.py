@@ -79,7 +79,7 @@ class _AppCtxGlobals:
 
 
 def after_this_request(f: T_after) -> T_after:
-    """Run ``f(response)`` after the current request, before the app's after_request hooks.
+    """Run ``f(response)`` after this request, before the after_request hooks.
 
     The function must take the response and return a response (the same or a
     new one), like an ``after_request`` function.

@@ -13,7 +13,7 @@ class UnexpectedUnicodeError(AssertionError, UnicodeError):
 
 
 class DebugFilesKeyError(KeyError, AssertionError):
-    """Raised in debug mode for ``request.files[key]`` on a form sent without multipart."""
+    """Raised in debug mode for ``request.files[key]`` on a non-multipart form."""
 
     def __init__(self, request: Request, key: str) -> None:
         form_matches = request.form.getlist(key)
@@ -64,7 +64,7 @@ class FormDataRoutingRedirect(AssertionError):
 
 
 def attach_enctype_error_multidict(request: Request) -> None:
-    """Make ``request.files[key]`` raise :class:`DebugFilesKeyError` for a missing key."""
+    """Make ``request.files[key]`` raise :class:`DebugFilesKeyError` when missing."""
     oldcls = request.files.__class__
 
     class NewClass(oldcls):  # type: ignore[valid-type, misc]
@@ -81,4 +81,3 @@ def attach_enctype_error_multidict(request: Request) -> None:
     NewClass.__name__ = oldcls.__name__
     NewClass.__module__ = oldcls.__module__
     request.files.__class__ = NewClass
-

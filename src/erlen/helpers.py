@@ -22,13 +22,13 @@ R = t.TypeVar("R", bound="BaseResponse")
 
 
 def get_debug_flag() -> bool:
-    """Return whether debug mode is requested by ``ERLEN_DEBUG`` (or ``FLASK_DEBUG``)."""
+    """Return whether ``ERLEN_DEBUG`` (or ``FLASK_DEBUG``) asks for debug mode."""
     value = os.environ.get("ERLEN_DEBUG") or os.environ.get("FLASK_DEBUG")
     return bool(value) and value.lower() not in {"0", "false", "no"}  # type: ignore[union-attr]
 
 
 def get_load_dotenv(default: bool = True) -> bool:
-    """Return whether ``.env`` files should load (``ERLEN_SKIP_DOTENV`` / ``FLASK_SKIP_DOTENV``)."""
+    """Return whether to load ``.env`` files (see ``ERLEN_SKIP_DOTENV``)."""
     value = os.environ.get("ERLEN_SKIP_DOTENV") or os.environ.get("FLASK_SKIP_DOTENV")
     if not value:
         return default
@@ -124,7 +124,7 @@ def url_for(
     _external: bool | None = None,
     **values: t.Any,
 ) -> str:
-    """Build a URL to ``endpoint`` with ``values``; extra values become the query string.
+    """Build a URL to ``endpoint``; extra values become the query string.
 
     A leading dot names an endpoint of the current blueprint. Inside a
     request the URL is relative unless ``_external`` (or ``_scheme``) is
@@ -179,7 +179,7 @@ def redirect(
 
 
 def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
-    """Raise the HTTP error for ``code`` (or one wrapping a response) via the app's aborter."""
+    """Raise the HTTP error for ``code`` (or wrapping a response)."""
     ctx = _cv_app.get(None)
     if ctx is not None:
         ctx.app.aborter(code, *args, **kwargs)

@@ -1,4 +1,4 @@
-"""The app's logger and the default handler that writes to the request's error stream."""
+"""The app's logger, and a default handler writing to the request's error stream."""
 
 from __future__ import annotations
 

@@ -24,7 +24,9 @@ def _wsgi_decode(value: str) -> str:
         return value
 
 
-def _server_from_environ(environ: t.Mapping[str, t.Any]) -> tuple[str, int | None] | None:
+def _server_from_environ(
+    environ: t.Mapping[str, t.Any],
+) -> tuple[str, int | None] | None:
     name = environ.get("SERVER_NAME")
     if not name:
         return None
@@ -109,7 +111,9 @@ class Request(_SansIORequest):
         """Whether the server runs the app once per process (CGI)."""
         return bool(self.environ.get("wsgi.run_once"))
 
-    def _config_limit(self, key: str, own: int | None, default: int | None) -> int | None:
+    def _config_limit(
+        self, key: str, own: int | None, default: int | None
+    ) -> int | None:
         if own is not None:
             return own
         ctx = _cv_app.get(None)
@@ -119,7 +123,7 @@ class Request(_SansIORequest):
 
     @property
     def max_content_length(self) -> int | None:
-        """Largest body in bytes: this request's own value, else ``MAX_CONTENT_LENGTH``."""
+        """Largest body in bytes: set on the request, else ``MAX_CONTENT_LENGTH``."""
         return self._config_limit(
             "MAX_CONTENT_LENGTH",
             self._max_content_length,

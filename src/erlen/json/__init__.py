@@ -13,7 +13,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 
 def dumps(obj: t.Any, **kwargs: t.Any) -> str:
-    """Serialize ``obj`` with the current app's provider, or stdlib json with erlen's defaults."""
+    """Serialize ``obj`` with the current app's provider, or with stdlib json."""
     ctx = _cv_app.get(None)
     if ctx is not None:
         return ctx.app.json.dumps(obj, **kwargs)
@@ -48,7 +48,7 @@ def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
 
 
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
-    """Return a JSON response: positional args as a list (one arg as itself), kwargs as a dict."""
+    """Return a JSON response: args as a list (one arg as itself), kwargs as a dict."""
     ctx = _cv_app.get(None)
     if ctx is None:
         raise RuntimeError(
