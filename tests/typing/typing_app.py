@@ -1,4 +1,4 @@
-"""Typed usage examples of erlen's public API, checked by mypy (not collected by pytest)."""
+"""Typed usage examples of erlen's public API, checked by mypy (not by pytest)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from erlen.datastructures import MultiDict
 from erlen.routing import Map
 from erlen.routing import Rule
 from erlen.sansio.response import Response
+from erlen.typing import ResponseReturnValue
 
 app = Flask(__name__)
 
@@ -33,3 +34,8 @@ url_map = Map([Rule("/user/<int:id>", endpoint="user")])
 endpoint, view_args = url_map.bind("example.com").match("/user/3")
 response = Response("hello", status=201, mimetype="text/plain")
 status: int = response.status_code
+
+
+@app.route("/typed")
+def typed() -> ResponseReturnValue:
+    return "ok", 201, {"X-A": "1"}
