@@ -62,7 +62,86 @@ def run_coroutine_sync(coro: t.Coroutine[t.Any, t.Any, T]) -> T:
 
 
 def _run_on_new_loop(coro: t.Coroutine[t.Any, t.Any, T]) -> T:
-    return thread_loop().run_until_complete(coro)
+    # NOTE: this runs on a one-off helper thread: its loop is closed here,
+    # not kept in the thread-local (the thread, and the loop, would leak).
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+def run_in_context(
+    coro: t.Coroutine[t.Any, t.Any, T], context: contextvars.Context
+) -> T:
+    """Run ``coro`` to completion as a task in ``context`` and return its result.
+
+    Unlike :func:`run_coroutine_sync`, whose coroutine sees a copy of the
+    caller's context, changes the coroutine makes to context variables
+    (a pushed request context, say) stay in ``context``. The caller must
+    not be running inside ``context`` itself. Runs on the thread's reused
+    loop, or on a helper thread when this thread's loop is running.
+    """
+    if not _in_running_loop():
+        return _run_task(coro, context, thread_loop())
+    with ThreadPoolExecutor(1, thread_name_prefix="erlen-async") as pool:
+        return pool.submit(_run_task_once, coro, context).result()
+
+
+def _run_task(
+    coro: t.Coroutine[t.Any, t.Any, T],
+    context: contextvars.Context,
+    loop: asyncio.AbstractEventLoop,
+) -> T:
+    return loop.run_until_complete(loop.create_task(coro, context=context))
+
+
+def _run_task_once(
+    coro: t.Coroutine[t.Any, t.Any, T], context: contextvars.Context
+) -> T:
+    # NOTE: on a one-off helper thread, as in _run_on_new_loop.
+    loop = asyncio.new_event_loop()
+    try:
+        return _run_task(coro, context, loop)
+    finally:
+        loop.close()
+
+
+async def _await(awaitable: t.Awaitable[T]) -> T:
+    # NOTE: __anext__() and aclose() give awaitables, not coroutines, and a
+    # task needs a coroutine.
+    return await awaitable
+
+
+class SyncIterator(t.Generic[T]):
+    """Iterate an async iterable from sync code, each step as a task in ``context``.
+
+    ``close()`` closes the async iterator (``aclose()``) in ``context`` too,
+    so an async generator's cleanup runs where its context variables live.
+    """
+
+    __slots__ = ("_iterator", "_context")
+
+    def __init__(
+        self, iterable: t.AsyncIterable[T], context: contextvars.Context
+    ) -> None:
+        self._iterator = iterable.__aiter__()
+        self._context = context
+
+    def __iter__(self) -> SyncIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        try:
+            return run_in_context(_await(self._iterator.__anext__()), self._context)
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        """Close the async iterator, if it can be closed."""
+        aclose = getattr(self._iterator, "aclose", None)
+        if aclose is not None:
+            run_in_context(_await(aclose()), self._context)
 
 
 def async_to_sync(

@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import typing as t
+import weakref
 from datetime import timedelta
 from functools import cached_property
 from functools import partial
@@ -21,6 +22,8 @@ from . import signals
 from . import wsgi as _wsgi
 from ._async import _cv_main_loop
 from ._async import async_to_sync as _async_to_sync
+from ._async import run_in_context as _run_in_context
+from ._async import SyncIterator as _SyncIterator
 from .config import Config
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
@@ -50,11 +53,17 @@ from .scaffold import Scaffold
 from .scaffold import setupmethod
 from .sessions import SecureCookieSessionInterface
 from .sessions import SessionInterface
+from .templating import _default_template_ctx_processor
+from .templating import _EnvironmentClassAttribute
 from .wrappers import Request
 from .wrappers import Response
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .blueprints import Blueprint
+    from .cli import AppGroup
+    from .cli import FlaskCliRunner
+    from .templating import DispatchingJinjaLoader
+    from .templating import Environment
     from .testing import Client
 
 T = t.TypeVar("T")
@@ -63,6 +72,9 @@ T_shell_context_processor = t.TypeVar(
 )
 T_teardown = t.TypeVar("T_teardown", bound=t.Callable[[t.Any], t.Any])
 T_serving = t.TypeVar("T_serving", bound=t.Callable[[], t.Any])
+T_template_filter = t.TypeVar("T_template_filter", bound=t.Callable[..., t.Any])
+T_template_global = t.TypeVar("T_template_global", bound=t.Callable[..., t.Any])
+T_template_test = t.TypeVar("T_template_test", bound=t.Callable[..., bool])
 
 _sentinel: t.Any = object()
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
@@ -175,8 +187,15 @@ class Flask(Scaffold):
     test_cli_runner_class: type[t.Any] | None = None
     #: The session interface; replace it to store sessions elsewhere.
     session_interface: SessionInterface = SecureCookieSessionInterface()
-    #: Options passed to the Jinja environment.
+    #: Options passed to the Jinja environment by
+    #: :meth:`create_jinja_environment`; changes after :attr:`jinja_env`
+    #: was first used have no effect.
     jinja_options: dict[str, t.Any] = {}
+    #: The class of :attr:`jinja_env`, :class:`erlen.templating.Environment`
+    #: unless replaced (read lazily, so that Jinja2 loads on first use).
+    jinja_environment: type[Environment] = t.cast(
+        "type[Environment]", _EnvironmentClassAttribute()
+    )
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
@@ -278,6 +297,8 @@ class Flask(Scaffold):
         self._setup_lock = threading.Lock()
         self._erlen_overridden: frozenset[str] = self._find_overrides()
         self._erlen_chain_in_thread = True
+        # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
+        self.template_context_processors[None].append(_default_template_ctx_processor)
 
         if self.has_static_folder:
             if bool(static_host) != host_matching:
@@ -286,6 +307,15 @@ class Flask(Scaffold):
                     " static_host exactly when host_matching is on."
                 )
             self._static_host = static_host
+            # NOTE: the view holds the app weakly, so the URL map (owned by
+            # the app) does not keep the app alive through a cycle.
+            self_ref = weakref.ref(self)
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=lambda **kw: self_ref().send_static_file(**kw),  # type: ignore[union-attr]
+            )
 
     # -- properties -------------------------------------------------------
 
@@ -312,13 +342,22 @@ class Flask(Scaffold):
     @debug.setter
     def debug(self, value: bool) -> None:
         self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None:
+            # PERF: an environment not created yet reads debug when it is;
+            # only an explicit auto_reload option needs it created now.
+            if "jinja_env" in self.__dict__ or "auto_reload" in self.jinja_options:
+                self.jinja_env.auto_reload = value
 
     @cached_property
-    def cli(self) -> t.Any:
-        """The click group for this app's commands (``erlen --app ... <cmd>``)."""
-        import click
+    def cli(self) -> AppGroup:
+        """The click group for this app's commands (``erlen --app ... <cmd>``).
 
-        return click.Group(self.name)
+        Its commands run inside the app context.
+        """
+        # PERF: click and erlen.cli are imported on first use only.
+        from .cli import AppGroup
+
+        return AppGroup(self.name)
 
     # -- setup --------------------------------------------------------------
 
@@ -489,6 +528,143 @@ class Flask(Scaffold):
             rv.update(processor())
         return rv
 
+    # -- templates ----------------------------------------------------------
+
+    @cached_property
+    def jinja_env(self) -> Environment:
+        """The Jinja environment, created on first use."""
+        return self.create_jinja_environment()
+
+    def create_jinja_environment(self) -> Environment:
+        """Create the Jinja environment from :attr:`jinja_options` and the app.
+
+        Autoescaping follows :meth:`select_jinja_autoescape` and
+        ``auto_reload`` follows ``TEMPLATES_AUTO_RELOAD`` (debug mode when
+        ``None``), unless the options say otherwise. Adds the globals
+        ``url_for``, ``get_flashed_messages``, ``config``, ``request``,
+        ``session`` and ``g``, and makes the ``tojson`` filter use
+        :attr:`json`.
+        """
+        from .globals import g
+        from .globals import request
+        from .globals import session
+        from .helpers import get_flashed_messages
+
+        options = dict(self.jinja_options)
+        if "autoescape" not in options:
+            options["autoescape"] = self.select_jinja_autoescape
+        if "auto_reload" not in options:
+            auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
+            options["auto_reload"] = self.debug if auto_reload is None else auto_reload
+        env = self.jinja_environment(self, **options)
+        env.globals.update(
+            url_for=self.url_for,
+            get_flashed_messages=get_flashed_messages,
+            config=self.config,
+            # NOTE: the default context processor passes the objects behind
+            # request and g; the proxies serve imported templates and macros,
+            # which do not see the render context.
+            request=request,
+            session=session,
+            g=g,
+        )
+        # APPSEC: Jinja's tojson escapes <, >, & and ' after dumping, so its
+        # output is safe inside <script>; only the dumps function is ours.
+        env.policies["json.dumps_function"] = self.json.dumps
+        return env
+
+    def create_global_jinja_loader(self) -> DispatchingJinjaLoader:
+        """Return the loader of :attr:`jinja_env`: app folder, then blueprints'."""
+        from .templating import DispatchingJinjaLoader
+
+        return DispatchingJinjaLoader(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Return whether to autoescape a template, by its file name.
+
+        True for ``.html``, ``.htm``, ``.xml``, ``.xhtml`` and ``.svg``, and
+        for templates without a name (:func:`render_template_string`).
+        """
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add the context processors' variables to ``context``, in place.
+
+        The app's processors run first, then those of the request's
+        blueprints, outermost first; values already in ``context`` (the
+        ones passed to the render function) are never replaced.
+        """
+        names: t.Iterable[str | None] = (None,)
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None:
+            names = chain(names, reversed(req_ctx.request.blueprints))
+        original = context.copy()
+        processors = self.template_context_processors
+        for name in names:
+            # NOTE: .get, not [], so that the defaultdict gains no keys.
+            for func in processors.get(name, ()):
+                context.update(self.ensure_sync(func)())
+        context.update(original)
+
+    @setupmethod
+    def template_filter(
+        self, name: str | None = None
+    ) -> t.Callable[[T_template_filter], T_template_filter]:
+        """Return a decorator registering a template filter (default: its name)."""
+
+        def decorator(f: T_template_filter) -> T_template_filter:
+            self.add_template_filter(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_filter(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
+        """Register ``f`` as the template filter ``name`` (default: its own name)."""
+        self.jinja_env.filters[name or f.__name__] = f
+
+    @setupmethod
+    def template_test(
+        self, name: str | None = None
+    ) -> t.Callable[[T_template_test], T_template_test]:
+        """Return a decorator registering a template test (default: its name)."""
+
+        def decorator(f: T_template_test) -> T_template_test:
+            self.add_template_test(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_test(
+        self, f: t.Callable[..., bool], name: str | None = None
+    ) -> None:
+        """Register ``f`` as the template test ``name`` (default: its own name)."""
+        self.jinja_env.tests[name or f.__name__] = f
+
+    @setupmethod
+    def template_global(
+        self, name: str | None = None
+    ) -> t.Callable[[T_template_global], T_template_global]:
+        """Return a decorator registering a template global (default: its name)."""
+
+        def decorator(f: T_template_global) -> T_template_global:
+            self.add_template_global(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_global(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
+        """Register ``f`` as the template global ``name`` (default: its own name)."""
+        self.jinja_env.globals[name or f.__name__] = f
+
     # -- contexts -----------------------------------------------------------
 
     def app_context(self) -> AppContext:
@@ -513,6 +689,15 @@ class Flask(Scaffold):
             return self.request_context(builder.get_environ())
         finally:
             builder.close()
+
+    def test_cli_runner(self, **kwargs: t.Any) -> FlaskCliRunner:
+        """Return a click runner that invokes this app's commands (``erlen.cli``)."""
+        cls = self.test_cli_runner_class
+        if cls is None:
+            from .cli import FlaskCliRunner
+
+            cls = FlaskCliRunner
+        return cls(self, **kwargs)
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> Client:
         """Return a test client for this app (see :mod:`erlen.testing`)."""
@@ -675,8 +860,13 @@ class Flask(Scaffold):
                 " without a return statement."
             )
         if not isinstance(rv, self.response_class):
-            if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
-                rv = self.response_class(rv, status=status, headers=headers)
+            if isinstance(rv, (str, bytes, bytearray)) or isinstance(
+                rv, (cabc.Iterator, cabc.AsyncIterable)
+            ):
+                # NOTE: an async iterable body is served by both drivers.
+                rv = self.response_class(
+                    t.cast(t.Any, rv), status=status, headers=headers
+                )
                 status = headers = None
             elif isinstance(rv, (dict, list)):
                 rv = self.json.response(rv)
@@ -694,8 +884,10 @@ class Flask(Scaffold):
                     f" but it was a {type(rv).__name__}."
                 )
         if status is not None:
-            if isinstance(status, (str, bytes, bytearray)):
-                rv.status = status if isinstance(status, str) else status.decode()
+            # NOTE: bytes are refused by the setter with a TypeError, as a
+            # str body's status is (Flask's status type is int | str).
+            if isinstance(status, str):
+                rv.status = status
             else:
                 rv.status_code = status
         if headers:
@@ -1010,23 +1202,26 @@ class Flask(Scaffold):
     def _pop_gen(self, ctx: RequestContext, exc: BaseException | None) -> _Gen[None]:
         # Run the teardown functions through the driver (so async ones are
         # awaited), then pop the contexts without running them again.
-        if len(ctx._cv_tokens) == 1:
-            if "do_teardown_request" not in self._erlen_overridden:
-                try:
-                    yield from self._teardown_request_gen(exc)
-                finally:
-                    ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
-            app_ctx = ctx._cv_tokens[-1][1]
-            if (
-                app_ctx is not None
-                and len(app_ctx._cv_tokens) == 1
-                and "do_teardown_appcontext" not in self._erlen_overridden
-            ):
-                try:
-                    yield from self._teardown_appcontext_gen(exc)
-                finally:
+        if len(ctx._cv_tokens) != 1:
+            ctx.pop(exc)
+            return
+        app_ctx = ctx._cv_tokens[-1][1]
+        try:
+            ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
+            yield from self._step(
+                "do_teardown_request", self._teardown_request_gen, exc
+            )
+        finally:
+            # NOTE: as in Flask, a failing teardown_request function still
+            # lets the app context tear down and both contexts pop.
+            try:
+                if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
                     app_ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
-        ctx.pop(exc)
+                    yield from self._step(
+                        "do_teardown_appcontext", self._teardown_appcontext_gen, exc
+                    )
+            finally:
+                ctx.pop(exc)
 
     def _handle_gen(self, environ: dict[str, t.Any]) -> _Gen[Response]:
         ctx = self.request_context(environ)
@@ -1110,6 +1305,45 @@ class Flask(Scaffold):
             self._erlen_setup()
         return self._drive(self._handle_gen(environ))
 
+    def _erlen_handle_wsgi(
+        self, environ: dict[str, t.Any]
+    ) -> tuple[Response, contextvars.Context]:
+        """Handle one WSGI request in a context of its own; return it with the response.
+
+        One context per request, as under ASGI: a coroutine function (run as
+        a task in that context) can push contexts or set context variables
+        that the rest of the request, and its streamed body, then see.
+        """
+        if not self._got_first_request:
+            self._erlen_setup()
+        context = contextvars.copy_context()
+        gen = self._handle_gen(environ)
+        if self._erlen_chain_in_thread:
+            return context.run(self._drive, gen), context
+        return self._drive_in_context(gen, context), context
+
+    def _drive_in_context(self, gen: _Gen[T], context: contextvars.Context) -> T:
+        # The sync driver for apps with coroutine functions: every step and
+        # sync function runs in ``context``; coroutine functions run as tasks
+        # in it on the thread's loop (never while ``context`` is entered).
+        run = context.run
+        iscoroutinefunction = inspect.iscoroutinefunction
+        try:
+            call = run(next, gen)
+            while True:
+                func, args, kwargs = call
+                try:
+                    if iscoroutinefunction(func):
+                        value = _run_in_context(func(*args, **kwargs), context)
+                    else:
+                        value = run(func, *args, **kwargs)
+                except BaseException as e:
+                    call = run(gen.throw, e)
+                else:
+                    call = run(gen.send, value)
+        except StopIteration as stop:
+            return t.cast(T, stop.value)
+
     async def _erlen_handle_async(
         self, environ: dict[str, t.Any]
     ) -> tuple[Response, contextvars.Context | None]:
@@ -1156,7 +1390,16 @@ class Flask(Scaffold):
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
     ) -> t.Iterable[bytes]:
         """Serve one WSGI request. Wrap this attribute to add WSGI middleware."""
-        return _wsgi.respond(self._erlen_handle(environ), environ, start_response)
+        response, context = self._erlen_handle_wsgi(environ)
+        body = response.response
+        if hasattr(body, "__aiter__"):
+            # An async body (an async generator, stream_with_context of one)
+            # is iterated step by step as tasks in the request's context.
+            response.response = _SyncIterator(
+                t.cast("t.AsyncIterable[bytes]", body), context
+            )
+            return _wsgi.respond(response, environ, start_response)
+        return _wsgi.respond(response, environ, start_response, context)
 
     async def asgi_app(
         self,
@@ -1189,6 +1432,11 @@ class Flask(Scaffold):
         """Serve the app with the development server (uvicorn), on 127.0.0.1:5000.
 
         Not for production: use gunicorn, uvicorn or granian directly.
+
+        .. note:: erlen addition: when ``port`` is not given, the
+            ``ERLEN_RUN_PORT`` environment variable, if set, replaces the
+            default port 5000 (say, when 5000 is taken), without editing
+            the code.
         """
         if (
             os.environ.get("FLASK_RUN_FROM_CLI") == "true"
@@ -1202,17 +1450,24 @@ class Flask(Scaffold):
                 stacklevel=2,
             )
             return
+        if load_dotenv:
+            from .cli import load_dotenv as _load_dotenv
+            from .helpers import get_debug_flag
+
+            _load_dotenv()
+            if "ERLEN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ:
+                self.debug = get_debug_flag()
         if debug is not None:
             self.debug = bool(debug)
-        import uvicorn
+        from .serving import run_simple
 
         host = host or "127.0.0.1"
-        port = int(port or 5000)
-        print(
-            f" * Serving erlen app '{self.name}' on http://{host}:{port}\n"
-            " * This is a development server. Do not use it in production."
-        )
-        uvicorn.run(self, host=host, port=port, log_level="info", **options)
+        port = _default_run_port() if port is None else int(port)
+        options.setdefault("use_reloader", self.debug)
+        options.pop("use_debugger", None)
+        options.pop("threaded", None)
+        print(f" * Serving erlen app '{self.name}'", flush=True)
+        run_simple(host, port, self, **options)
 
 
 def _in_thread_after_step(
@@ -1240,6 +1495,19 @@ def _in_thread_after_step(
 
     loop.call_soon(start)
     return outer
+
+
+def _default_run_port() -> int:
+    """Return the port ``run()`` uses when none is given: ERLEN_RUN_PORT or 5000."""
+    value = os.environ.get("ERLEN_RUN_PORT", "").strip()
+    if not value:
+        return 5000
+    if not value.isdecimal() or not 0 <= int(value) <= 65535:
+        raise ValueError(
+            f"ERLEN_RUN_PORT must be a TCP port number from 0 to 65535, got"
+            f" {value!r}; set it to a number such as 8000 or unset it to use 5000."
+        )
+    return int(value)
 
 
 def _debug_flag_from_env() -> bool:

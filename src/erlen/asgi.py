@@ -6,11 +6,14 @@ import asyncio
 import contextvars
 import inspect
 import io
+import os
 import sys
 import tempfile
 import typing as t
 from functools import partial
 from urllib.parse import unquote_to_bytes
+
+from .sansio.files import FileBody
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Awaitable
@@ -224,7 +227,7 @@ async def _serve_http(
             await _serve_wrapped_wsgi(wsgi_app, environ, send)
             return
         response, context = await handler._erlen_handle_async(environ)
-        await send_response(response, environ, send, context)
+        await send_response(response, environ, send, context, receive)
     finally:
         body.close()
 
@@ -234,13 +237,15 @@ async def send_response(
     environ: dict[str, t.Any],
     send: Send,
     context: contextvars.Context | None = None,
+    receive: Receive | None = None,
 ) -> None:
     """Send ``response`` as ASGI messages, then close it.
 
     A sync iterable body is iterated in a worker thread, always under
     ``context`` (the one the request ran in), never a fresh context per
-    chunk; an async iterable body is iterated on the loop. If the client
-    goes away, the body is closed all the same, so its cleanup runs.
+    chunk; an async iterable body is iterated on the loop. With ``receive``,
+    a streamed body stops as soon as the client disconnects. Whatever
+    happens, the body is closed, so its cleanup runs.
     """
     status = response.status_code
     headers = [
@@ -249,34 +254,105 @@ async def send_response(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     body = response.response
+    # NOTE: servers may take send() after a disconnect without an error
+    # (uvicorn does); only receive() tells that the client is gone. Without
+    # this watch an endless stream would run on for nobody.
+    gone = asyncio.Event()
+    watcher = None
+    if receive is not None and not response.is_sequence:
+        watcher = asyncio.get_running_loop().create_task(
+            _watch_disconnect(receive, gone)
+        )
     try:
         if hasattr(body, "__aiter__"):
             if environ["REQUEST_METHOD"] != "HEAD" and status not in (204, 304):
-                async for chunk in body:
-                    if isinstance(chunk, str):
-                        chunk = chunk.encode()
-                    await send(
-                        {"type": "http.response.body", "body": chunk, "more_body": True}
-                    )
+                agen = t.cast("t.AsyncIterable[t.Any]", body)
+                await _in_context(_send_async_iterable(agen, send, gone), context)
         elif response.is_sequence:
             data = b"".join(response.get_app_iter(environ))
             await send({"type": "http.response.body", "body": data})
             return
         else:
-            await _send_sync_iterable(response.get_app_iter(environ), send, context)
-        await send({"type": "http.response.body", "body": b""})
+            app_iter = response.get_app_iter(environ)
+            if app_iter is body and isinstance(body, FileBody):
+                path = _pathsend_path(body, environ)
+                if path is not None:
+                    # PERF: zero-copy; the server sends the file itself, and
+                    # this message ends the response.
+                    await send({"type": "http.response.pathsend", "path": path})
+                    return
+            # A FileBody reads one 64 KiB chunk per worker-thread step, so a
+            # big file never sits in memory.
+            await _send_sync_iterable(app_iter, send, context, gone)
+        if not gone.is_set():
+            await send({"type": "http.response.body", "body": b""})
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await _close_response(response, body, context)
 
 
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    """Set ``gone`` when the client disconnects (the body is already received)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
+def _pathsend_path(body: FileBody, environ: Mapping[str, t.Any]) -> str | None:
+    """Return the absolute path to send with ``http.response.pathsend``, or None.
+
+    Only when the server offers the extension and the body is a whole file
+    opened by path (a range or a caller's file object is streamed instead).
+    """
+    if body.path is None or body.offset:
+        return None
+    scope = environ.get("asgi.scope") or {}
+    extensions = scope.get("extensions") or {}
+    if "http.response.pathsend" not in extensions or not body.whole_file_rest():
+        return None
+    return os.path.abspath(body.path)
+
+
+async def _in_context(
+    coro: t.Coroutine[t.Any, t.Any, None], context: contextvars.Context | None
+) -> None:
+    # An async body runs where the request ran, so stream_with_context's
+    # generator sees the request and pops it in the context it was pushed.
+    if context is None:
+        await coro
+    else:
+        await asyncio.get_running_loop().create_task(coro, context=context)
+
+
+async def _send_async_iterable(
+    body: t.AsyncIterable[t.Any], send: Send, gone: asyncio.Event | None = None
+) -> None:
+    async for chunk in body:
+        if gone is not None and gone.is_set():
+            return
+        if isinstance(chunk, str):
+            chunk = chunk.encode()
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
+async def _aclose(aclose: t.Callable[[], t.Awaitable[t.Any]]) -> None:
+    await aclose()
+
+
 async def _send_sync_iterable(
-    iterable: Iterable[bytes], send: Send, context: contextvars.Context | None
+    iterable: Iterable[bytes],
+    send: Send,
+    context: contextvars.Context | None,
+    gone: asyncio.Event | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     if context is None:
         context = contextvars.copy_context()
     iterator = iter(iterable)
-    while True:
+    while gone is None or not gone.is_set():
         chunk = await loop.run_in_executor(
             None, partial(context.run, next, iterator, _END)
         )
@@ -291,7 +367,7 @@ async def _close_response(
 ) -> None:
     aclose = getattr(body, "aclose", None)
     if aclose is not None:
-        await aclose()
+        await _in_context(_aclose(aclose), context)
         for func in response._on_close:
             func()
         return

@@ -27,6 +27,33 @@ T_after = t.TypeVar("T_after", bound=t.Callable[..., t.Any])
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
+E = t.TypeVar("E")
+
+
+def _pop_own_token(
+    var: contextvars.ContextVar[t.Any],
+    entries: list[E],
+    token_of: t.Callable[[E], contextvars.Token[t.Any]],
+) -> E:
+    """Reset ``var`` with the newest of ``entries`` made in the running context.
+
+    Usually that is the last entry. A context object can also be pushed from
+    two contexts at once: a streamed response keeps the request context
+    pushed in the request's own context while the test client re-pushes it
+    in the test's (``with client:``). Each pop then undoes its own push.
+    """
+    for index in range(len(entries) - 1, -1, -1):
+        try:
+            var.reset(token_of(entries[index]))
+        except ValueError:  # made in another context
+            continue
+        return entries.pop(index)
+    raise RuntimeError(
+        f"Cannot pop {var.name!r}: it was not pushed in the running context."
+        " Push and pop a context in the same thread or task."
+    )
+
+
 class _AppCtxGlobals:
     """A plain namespace for data that lives as long as one application context.
 
@@ -112,7 +139,9 @@ def copy_current_request_context(f: F) -> F:
 
         async def async_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
             with copied:
-                return await copied.app.ensure_sync(f)(*args, **kwargs)
+                # NOTE: awaited on the caller's loop; ensure_sync would run
+                # it to completion synchronously and hand back a plain value.
+                return await f(*args, **kwargs)
 
         return update_wrapper(async_wrapper, f)  # type: ignore[return-value]
 
@@ -165,7 +194,7 @@ class AppContext:
                     self.app.do_teardown_appcontext(exc)
         finally:
             ctx = _cv_app.get()
-            _cv_app.reset(self._cv_tokens.pop())
+            _pop_own_token(_cv_app, self._cv_tokens, lambda token: token)
         if ctx is not self:
             raise AssertionError(
                 f"Popped wrong app context. ({ctx!r} instead of {self!r})"
@@ -289,8 +318,9 @@ class RequestContext:
                     request_close()
         finally:
             ctx = _cv_request.get()
-            token, app_ctx = self._cv_tokens.pop()
-            _cv_request.reset(token)
+            _, app_ctx = _pop_own_token(
+                _cv_request, self._cv_tokens, lambda entry: entry[0]
+            )
             if clear_request:
                 ctx.request.environ["erlen.request"] = None
             if app_ctx is not None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typing as t
 
+from .globals import _cv_request
+
 if t.TYPE_CHECKING:  # pragma: no cover
+    from jinja2 import BaseLoader
+
+    from .app import Flask
+    from .scaffold import Scaffold
     from .wrappers import Request
 
 
@@ -81,3 +87,71 @@ def attach_enctype_error_multidict(request: Request) -> None:
     NewClass.__name__ = oldcls.__name__
     NewClass.__module__ = oldcls.__module__
     request.files.__class__ = NewClass
+
+
+def _describe_loader(loader: BaseLoader) -> t.Iterator[str]:
+    """Yield lines naming a loader's class and its public, printable settings."""
+    cls = type(loader)
+    yield f"class: {cls.__module__}.{cls.__name__}"
+    for key, value in sorted(vars(loader).items()):
+        if key.startswith("_"):
+            continue
+        if isinstance(value, (tuple, list)):
+            # A loader's search path: list it only if it is all text.
+            if all(isinstance(item, str) for item in value):
+                yield f"{key}:"
+                for item in value:
+                    yield f"  - {item}"
+        elif isinstance(value, (str, int, float, bool)):
+            yield f"{key}: {value!r}"
+
+
+def explain_template_loading_attempts(
+    app: Flask,
+    template: str,
+    attempts: list[tuple[BaseLoader, Scaffold, tuple[str, str | None, t.Any] | None]],
+) -> None:
+    """Log, at INFO on ``app.logger``, which loaders were asked for ``template``.
+
+    Used by the app's template loader when ``EXPLAIN_TEMPLATE_LOADING`` is
+    on. ``attempts`` holds ``(loader, owner, result)`` for each loader in
+    the order asked; ``result`` is ``None`` when it did not have the template.
+    """
+    lines = [f"Looking up template {template!r}:"]
+    found = 0
+    for number, (loader, owner, result) in enumerate(attempts, 1):
+        if owner is app:
+            where = f"the application {app.import_name!r}"
+        else:
+            where = f"blueprint {owner.name!r} ({owner.import_name})"
+        lines.append(f"{number:5}: asked the loader of {where}")
+        lines.extend(f"       {line}" for line in _describe_loader(loader))
+        if result is None:
+            lines.append("       -> not found")
+        else:
+            found += 1
+            lines.append(f"       -> found ({result[1] or '<string>'!r})")
+
+    suspicious = found != 1
+    if found == 0:
+        lines.append("Error: no loader has this template.")
+    elif found > 1:
+        lines.append(
+            "Warning: more than one loader has this template; the first one"
+            " listed is used."
+        )
+    req_ctx = _cv_request.get(None)
+    blueprint = req_ctx.request.blueprint if req_ctx is not None else None
+    if suspicious and blueprint is not None:
+        lines.append(
+            f"  The lookup came from an endpoint of the blueprint {blueprint!r}."
+            " A blueprint's templates share one namespace with the app's and"
+            " other blueprints'; put them in a subfolder named after the"
+            " blueprint to keep them apart."
+        )
+    if found == 0:
+        lines.append(
+            "  Check that the template is in the app's template folder or in"
+            " a registered blueprint's template_folder."
+        )
+    app.logger.info("\n".join(lines))

@@ -11,10 +11,14 @@ from . import signals
 from .exceptions import abort as _abort_plain
 from .globals import _cv_app
 from .globals import _cv_request
+from .sansio import files as _files
+from .scaffold import _send_file_kwargs
 from .scaffold import get_root_path as get_root_path
 from .urls import iri_to_uri
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from datetime import datetime
+
     from .sansio.response import Response as BaseResponse
     from .wrappers import Response
 
@@ -100,6 +104,29 @@ def _stream_async_with_context(agen: t.Any) -> t.AsyncIterator[t.Any]:
                 ctx.pop()
 
     return generator()
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """Return a macro (or any top-level name) that a template defines.
+
+    Lets Python code call a template's macro::
+
+        hello = get_template_attribute("_macros.html", "hello")
+        hello("World")
+
+    :param template_name: the template, found by the app's loader.
+    :param attribute: the name of the macro or variable.
+    :raise jinja2.TemplateNotFound: if the template does not exist.
+    :raise AttributeError: if the template defines no such name.
+    """
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "get_template_attribute() needs an application context to find the"
+            " app's templates. Call it from a view, or inside"
+            " 'with app.app_context():'."
+        )
+    return getattr(ctx.app.jinja_env.get_template(template_name).module, attribute)
 
 
 def make_response(*args: t.Any) -> Response:
@@ -218,8 +245,68 @@ def get_flashed_messages(
         flashes = session.pop("_flashes") if "_flashes" in session else []
         ctx.flashes = flashes
     if category_filter:
-        wanted = set(category_filter)
+        # NOTE: Flask tests ``category in category_filter``: a plain string
+        # is kept as is (so "info" matches "info"), not split into letters.
+        wanted: str | set[str] = (
+            category_filter
+            if isinstance(category_filter, str)
+            else set(category_filter)
+        )
         flashes = [f for f in flashes if f[0] in wanted]
     if not with_categories:
         return [message for _, message in flashes]
     return flashes
+
+
+def send_file(
+    path_or_file: os.PathLike[str] | str | t.IO[bytes],
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: float | t.Callable[[str | None], float | None] | None = None,
+) -> Response:
+    """Return a response sending a file, answering conditional and range requests.
+
+    A relative path is relative to the app's :attr:`~erlen.Flask.root_path`.
+    Never pass a path taken from the request: use :func:`send_from_directory`.
+    ``max_age`` defaults to ``current_app.get_send_file_max_age(path)``
+    (:data:`SEND_FILE_MAX_AGE_DEFAULT`), and ``USE_X_SENDFILE`` sends an
+    ``X-Sendfile`` header instead of the body. The body is read lazily and
+    sent zero-copy where the server allows it. See
+    :func:`erlen.sansio.files.send_file` for every argument.
+    """
+    kwargs = _send_file_kwargs(
+        "send_file",
+        {
+            "mimetype": mimetype,
+            "as_attachment": as_attachment,
+            "download_name": download_name,
+            "conditional": conditional,
+            "etag": etag,
+            "last_modified": last_modified,
+            "max_age": max_age,
+        },
+    )
+    request = kwargs.pop("request")
+    return t.cast("Response", _files.send_file(path_or_file, request, **kwargs))
+
+
+def send_from_directory(
+    directory: os.PathLike[str] | str, path: os.PathLike[str] | str, **kwargs: t.Any
+) -> Response:
+    """Send the file at an untrusted ``path`` inside ``directory``, or raise 404.
+
+    ``directory`` is trusted and relative to the app's root path; ``path``
+    (from the URL) may not leave it, whatever its encoding (``..``,
+    absolute paths, backslashes, drive letters, NUL bytes): such paths and
+    missing files raise :exc:`~erlen.exceptions.NotFound`. ``kwargs`` are
+    :func:`send_file`'s.
+    """
+    kwargs = _send_file_kwargs("send_from_directory", kwargs)
+    request = kwargs.pop("request")
+    return t.cast(
+        "Response", _files.send_from_directory(directory, path, request, **kwargs)
+    )

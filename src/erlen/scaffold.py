@@ -9,12 +9,18 @@ import pathlib
 import sys
 import typing as t
 from collections import defaultdict
+from datetime import timedelta
 
 from .exceptions import default_exceptions
 from .exceptions import HTTPException
+from .globals import _cv_app
+from .globals import _cv_request
+from .sansio import files as _files
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from jinja2 import BaseLoader
+
+    from .wrappers import Response
 
 #: The "argument not passed" marker, distinct from ``None``.
 _sentinel: t.Any = object()
@@ -188,6 +194,49 @@ class Scaffold:
         if value is not None:
             value = value.rstrip("/")
         self._static_url_path = value
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """Return the cache lifetime in seconds for a sent file, or None.
+
+        :data:`SEND_FILE_MAX_AGE_DEFAULT` of the current app: None (the
+        default: clients revalidate with conditional requests), an int, or a
+        :class:`~datetime.timedelta`. Override it to vary by file.
+
+        :param filename: the file's path (unused by default).
+        """
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            raise RuntimeError(
+                "get_send_file_max_age() reads the current app's config; call it"
+                " inside an application context (from a view)."
+            )
+        value = ctx.app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return t.cast(int, value)
+
+    def send_static_file(self, filename: str) -> Response:
+        """Serve ``filename`` from :attr:`static_folder` (the static route's view).
+
+        :raises RuntimeError: if no static folder is set.
+        :raises NotFound: if the path leaves the folder or is not a file.
+        """
+        folder = self.static_folder
+        if folder is None:
+            raise RuntimeError(
+                f"{self!r} has no static folder, so it cannot serve static files;"
+                " pass static_folder= when creating it."
+            )
+        # Called here rather than by send_file, so that a blueprint's override
+        # applies to its own static files.
+        max_age = self.get_send_file_max_age(filename)
+        kwargs = _send_file_kwargs("send_static_file", {"max_age": max_age})
+        request = kwargs.pop("request")
+        return t.cast(
+            "Response", _files.send_from_directory(folder, filename, request, **kwargs)
+        )
 
     @functools.cached_property
     def jinja_loader(self) -> BaseLoader | None:
@@ -432,6 +481,28 @@ def _endpoint_from_view_func(view_func: RouteCallable | None) -> str:
             " or 'view_func=' to add_url_rule."
         )
     return view_func.__name__
+
+
+def _send_file_kwargs(func: str, kwargs: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Add the current app's and request's settings to send_file's arguments.
+
+    Shared by :meth:`Scaffold.send_static_file` and ``erlen.helpers``.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            f"{func}() needs a request context (it answers the request's"
+            " conditional and range headers); call it from a view."
+        )
+    app = ctx.app
+    if kwargs.get("max_age") is None:
+        # Called with the file's path once it is known, as Flask does.
+        kwargs["max_age"] = app.get_send_file_max_age
+    kwargs["request"] = ctx.request
+    kwargs["use_x_sendfile"] = app.config["USE_X_SENDFILE"]
+    kwargs["response_class"] = app.response_class
+    kwargs["_root_path"] = app.root_path
+    return kwargs
 
 
 def get_root_path(import_name: str) -> str:

@@ -1668,6 +1668,10 @@ class Client:
         response = self.response_wrapper(
             *self.run_app(environ, buffered=buffered), request=request
         )
+        if self.asgi and not buffered:
+            # NOTE: an unread ASGI body still needs the client's event loop;
+            # the response keeps the client (and so its loop) alive.
+            response._client = self  # type: ignore[attr-defined]
         if not follow_redirects:
             return response
         seen: set[tuple[str | None, int]] = set()
@@ -1775,6 +1779,14 @@ def app_environ_builder(app: t.Any, *args: t.Any, **kwargs: t.Any) -> EnvironBui
     """
     subdomain = kwargs.pop("subdomain", None)
     url_scheme = kwargs.pop("url_scheme", None)
+    json_value = kwargs.get("json")
+    if json_value is not None and kwargs.get("data") is None:
+        # NOTE: as in Flask, ``json=`` is encoded with the app's JSON provider
+        # (its sort_keys, default(), ...), not with the stdlib defaults.
+        del kwargs["json"]
+        kwargs["data"] = app.json.dumps(json_value)
+        if kwargs.get("content_type") is None:
+            kwargs["content_type"] = "application/json"
     if kwargs.get("base_url") is None:
         path = args[0] if args else kwargs.pop("path", "/")
         args = args[1:]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import typing as t
+from functools import partial
+
+from .sansio.files import FileBody
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    import contextvars
     from collections.abc import Callable
     from collections.abc import Iterable
     from collections.abc import Iterator
@@ -30,23 +34,104 @@ class _ClosingIterator:
         self._close()
 
 
+class _ContextIterator:
+    """Like :class:`_ClosingIterator`, but every step runs in the request's context."""
+
+    __slots__ = ("_iterator", "_close", "_run")
+
+    def __init__(
+        self,
+        iterable: Iterable[bytes],
+        close: Callable[[], None],
+        context: contextvars.Context,
+    ) -> None:
+        self._run = context.run
+        self._iterator = iter(iterable)
+        self._close = close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return self._run(next, self._iterator)
+
+    def close(self) -> None:
+        self._run(self._close)
+
+
+class _WrappedFile:
+    """The file handed to ``wsgi.file_wrapper``: its ``close()`` closes the response.
+
+    Servers look for ``fileno()`` to use ``sendfile(2)`` and call ``close()``
+    when done; closing the response (not just the file) runs its
+    ``call_on_close`` functions too.
+    """
+
+    __slots__ = ("_file", "_close")
+
+    def __init__(self, file: t.IO[bytes], close: Callable[[], None]) -> None:
+        self._file = file
+        self._close = close
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def __getattr__(self, name: str) -> t.Any:
+        # seek, tell, seekable, ...: whatever else a server's wrapper uses.
+        return getattr(self._file, name)
+
+    def close(self) -> None:
+        self._close()
+
+
+def _wrap_file(
+    file_wrapper: Callable[..., Iterable[bytes]],
+    body: FileBody,
+    close: Callable[[], None],
+) -> Iterable[bytes]:
+    """Hand the rest of ``body``'s file to the server's ``wsgi.file_wrapper``."""
+    # PERF: zero-copy. Used only when the body is the file from its offset to
+    # the end, since PEP 3333 lets a server send everything the file holds;
+    # a narrower range is iterated instead.
+    if body.offset is not None:
+        body.fileobj.seek(body.offset)
+    return file_wrapper(_WrappedFile(body.fileobj, close), body.chunk_size)
+
+
 def respond(
     response: Response,
     environ: dict[str, t.Any],
     start_response: Callable[..., t.Any],
+    context: contextvars.Context | None = None,
 ) -> Iterable[bytes]:
     """Start the WSGI response and return the body iterable for the server.
 
     The server's call to ``close()`` on the iterable closes the response:
     its generator (so streamed bodies run their cleanup, even when the
     client went away) and its ``call_on_close`` functions.
+
+    :param context: the context the request ran in; a streamed body is
+        iterated and closed in it, so that ``stream_with_context`` sees the
+        request and pops it where it was pushed.
     """
     app_iter, status, headers = response.get_wsgi_response(environ)
     start_response(status, headers)
+    if isinstance(app_iter, FileBody):
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if file_wrapper is not None and app_iter.whole_file_rest():
+            close = response.close
+            if context is not None:
+                close = partial(context.run, close)
+            return _wrap_file(file_wrapper, app_iter, close)
     # PERF: a buffered body with nothing to close goes out as it is.
     if not response._on_close and response.is_sequence:
         return app_iter
-    return _ClosingIterator(app_iter, response.close)
+    if context is None:
+        return _ClosingIterator(app_iter, response.close)
+    return _ContextIterator(app_iter, response.close, context)
 
 
 def response_from_wsgi_app(
@@ -83,8 +168,7 @@ def response_from_wsgi_app(
             close()
     if not started:
         raise TypeError(
-            f"The WSGI application {app!r} returned without calling"
-            " start_response()."
+            f"The WSGI application {app!r} returned without calling start_response()."
         )
     status, headers = started
     return response_class(body, status=status, headers=headers)

@@ -435,8 +435,8 @@ class _Compiler:
             if rest:
                 out += [f"{pad}else:", *rest]
             return out
-        # A state without rules always has transitions, so rest is not empty.
-        return [f"{pad}if n != {k}:", *rest]
+        # NOTE: only the root of an empty map has neither rules nor edges.
+        return [f"{pad}if n != {k}:", *(rest or [f"{pad}    pass"])]
 
     def accept(self, rule: Rule, nvals: int, ind: int, slash: bool) -> list[str]:
         """Emit "return this rule if it takes the method" (or raise SlashRequired)."""

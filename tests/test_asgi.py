@@ -1,0 +1,426 @@
+from __future__ import annotations
+
+import asyncio
+import sys
+import typing as t
+
+import pytest
+
+import erlen
+from erlen import asgi as asgi_module
+from erlen.asgi import build_environ
+from erlen.middleware.proxy_fix import ProxyFix
+
+Message = dict[str, t.Any]
+
+
+def _scope(path: str = "/", method: str = "GET", **extra: t.Any) -> dict[str, t.Any]:
+    scope: dict[str, t.Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    scope.update(extra)
+    return scope
+
+
+async def _call(
+    app: t.Any, scope: dict[str, t.Any], incoming: list[Message]
+) -> list[Message]:
+    sent: list[Message] = []
+    queue = list(incoming)
+
+    async def receive() -> Message:
+        if queue:
+            return queue.pop(0)
+        # Like a server whose client stays: wait (the driver cancels this).
+        return await asyncio.get_running_loop().create_future()  # type: ignore[no-any-return]
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def _run(app: t.Any, scope: dict[str, t.Any], incoming: list[Message]) -> list[Message]:
+    return asyncio.run(_call(app, scope, incoming))
+
+
+def _body(sent: list[Message]) -> bytes:
+    return b"".join(
+        m.get("body", b"") for m in sent if m["type"] == "http.response.body"
+    )
+
+
+def _request(body: bytes = b"", more: bool = False) -> Message:
+    return {"type": "http.request", "body": body, "more_body": more}
+
+
+def test_build_environ() -> None:
+    scope = _scope(
+        "/root/a b",
+        raw_path=b"/root/a%20b?ignored",
+        root_path="/root",
+        query_string=b"x=1",
+        headers=[
+            (b"content-type", b"text/plain"),
+            (b"content-length", b"3"),
+            (b"cookie", b"a=1"),
+            (b"cookie", b"b=2"),
+            (b"x-many", b"1"),
+            (b"x-many", b"2"),
+        ],
+        client=None,
+        server=("h", None),
+    )
+    environ = build_environ(scope, None)  # type: ignore[arg-type]
+    assert environ["SCRIPT_NAME"] == "/root"
+    assert environ["PATH_INFO"] == "/a b"
+    assert environ["QUERY_STRING"] == "x=1"
+    assert environ["CONTENT_TYPE"] == "text/plain"
+    assert environ["CONTENT_LENGTH"] == "3"
+    assert environ["HTTP_COOKIE"] == "a=1; b=2"
+    assert environ["HTTP_X_MANY"] == "1, 2"
+    assert environ["REMOTE_ADDR"] is None
+    assert "REMOTE_PORT" not in environ
+    assert environ["SERVER_PORT"] == ""
+    environ = build_environ({"method": "GET", "path": "/é"}, None)  # type: ignore[arg-type]
+    assert environ["PATH_INFO"] == "/é".encode().decode("latin-1")
+    assert environ["SERVER_NAME"] == "localhost"
+
+
+def test_raw_headers_not_merged(app: erlen.Flask) -> None:
+    @app.route("/")
+    def index() -> str:
+        h = erlen.request.headers
+        return repr((h.getlist("X-Foo"), h.getlist("X_Foo")))
+
+    scope = _scope(headers=[(b"x-foo", b"dash"), (b"x_foo", b"underscore")])
+    sent = _run(app, scope, [_request()])
+    assert _body(sent) == repr((["dash"], ["underscore"])).encode()
+
+
+def test_body_in_memory_and_spooled(
+    app: erlen.Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(asgi_module, "BODY_SPOOL_SIZE", 8)
+    kinds: list[str] = []
+
+    @app.route("/", methods=["POST"])
+    def index() -> str:
+        kinds.append(type(erlen.request.environ["wsgi.input"]).__name__)
+        return str(len(erlen.request.get_data()))
+
+    sent = _run(app, _scope(method="POST"), [_request(b"abc", True), _request(b"de")])
+    assert _body(sent) == b"5"
+    parts = [_request(b"12345", True), _request(b"67890", True), _request(b"1")]
+    assert _body(_run(app, _scope(method="POST"), parts)) == b"11"
+    assert kinds == ["BytesIO", "SpooledTemporaryFile"]
+
+
+def test_disconnect_before_body_complete(app: erlen.Flask) -> None:
+    called: list[int] = []
+
+    @app.route("/", methods=["POST"])
+    def index() -> str:  # never reached
+        called.append(1)
+        return "x"
+
+    incoming = [_request(b"a", True), {"type": "http.disconnect"}]
+    sent = _run(app, _scope(method="POST"), incoming)
+    assert sent == []
+    assert called == []
+    index()
+    assert called == [1]
+
+
+def test_max_content_length_only_when_read(app: erlen.Flask) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 4
+
+    @app.route("/read", methods=["POST"])
+    def read() -> str:
+        return str(len(erlen.request.get_data()))
+
+    @app.route("/ignore", methods=["POST"])
+    def ignore() -> str:
+        return "ignored"
+
+    parts = [_request(b"123", True), _request(b"456", True), _request(b"789")]
+    sent = _run(app, _scope("/read", "POST"), parts)
+    assert sent[0]["status"] == 413
+    parts = [_request(b"123", True), _request(b"456", True), _request(b"789")]
+    sent = _run(app, _scope("/ignore", "POST"), parts)
+    assert sent[0]["status"] == 200
+    assert _body(sent) == b"ignored"
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "expect_body"),
+    [
+        ("HEAD", 200, False),
+        ("GET", 204, False),
+        ("GET", 304, False),
+        ("GET", 200, True),
+    ],
+)
+@pytest.mark.parametrize("kind", ["list", "sync", "async"])
+def test_bodiless_responses(
+    app: erlen.Flask, method: str, status: int, expect_body: bool, kind: str
+) -> None:
+    events: list[str] = []
+
+    def sync_gen() -> t.Iterator[bytes]:
+        yield b"data"
+        events.append("done")
+
+    async def async_gen() -> t.AsyncIterator[str]:
+        yield "data"
+        events.append("done")
+
+    @app.route("/")
+    def index() -> t.Any:
+        body: t.Any = {"list": [b"data"], "sync": sync_gen(), "async": async_gen()}[
+            kind
+        ]
+        return erlen.Response(body, status=status)
+
+    sent = _run(app, _scope(method=method), [_request()])
+    assert sent[0]["status"] == status
+    assert _body(sent) == (b"data" if expect_body else b"")
+    assert sent[-1].get("more_body", False) is False
+
+
+def test_lifespan(app: erlen.Flask) -> None:
+    events: list[str] = []
+
+    @app.before_serving
+    def sync_start() -> None:
+        events.append(f"start {erlen.current_app.name}")
+
+    @app.before_serving
+    async def async_start() -> None:
+        events.append("async start")
+
+    @app.after_serving
+    async def async_stop() -> None:
+        events.append("async stop")
+
+    @app.after_serving
+    def sync_stop() -> None:
+        events.append("stop")
+
+    incoming = [
+        {"type": "lifespan.other"},
+        {"type": "lifespan.startup"},
+        {"type": "lifespan.shutdown"},
+    ]
+    sent = _run(app, {"type": "lifespan"}, incoming)
+    assert [m["type"] for m in sent] == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
+    ]
+    assert events == ["start erlen_test_app", "async start", "async stop", "stop"]
+
+
+def test_lifespan_failures(app: erlen.Flask) -> None:
+    @app.before_serving
+    def broken() -> None:
+        raise RuntimeError("no database")
+
+    sent = _run(app, {"type": "lifespan"}, [{"type": "lifespan.startup"}])
+    assert sent == [
+        {"type": "lifespan.startup.failed", "message": "RuntimeError('no database')"}
+    ]
+
+    other = erlen.Flask("other", root_path="/tmp")
+
+    @other.after_serving
+    def broken_stop() -> None:
+        raise RuntimeError("stuck")
+
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent = _run(other, {"type": "lifespan"}, incoming)
+    assert [m["type"] for m in sent] == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.failed",
+    ]
+
+
+def test_websocket_refused(app: erlen.Flask) -> None:
+    sent = _run(
+        app, {"type": "websocket", "path": "/"}, [{"type": "websocket.connect"}]
+    )
+    assert sent == [{"type": "websocket.close", "code": 1000}]
+
+
+def test_unknown_scope_type(app: erlen.Flask) -> None:
+    with pytest.raises(RuntimeError, match="scope type 'mystery'"):
+        _run(app, {"type": "mystery"}, [])
+
+
+def test_call_picks_protocol(app: erlen.Flask) -> None:
+    import inspect
+
+    assert inspect.iscoroutinefunction(app.__call__) or asyncio.iscoroutinefunction(
+        app.__call__
+    )
+
+    @app.route("/")
+    def index() -> str:
+        return "x"
+
+    sent = _run(app.asgi_app, _scope(), [_request()])
+    assert _body(sent) == b"x"
+
+
+def test_replaced_wsgi_app_honoured(app: erlen.Flask) -> None:
+    @app.route("/")
+    def index() -> str:
+        return f"{erlen.request.remote_addr} {erlen.request.scheme}"
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    scope = _scope(
+        headers=[(b"x-forwarded-for", b"10.0.0.9"), (b"x-forwarded-proto", b"https")]
+    )
+    sent = _run(app, scope, [_request()])
+    assert sent[0]["status"] == 200
+    assert _body(sent) == b"10.0.0.9 https"
+
+
+def test_wrapped_wsgi_app_shapes(app: erlen.Flask) -> None:
+    events: list[str] = []
+
+    class Body:
+        def __iter__(self) -> t.Iterator[bytes]:
+            yield b"one"
+            yield b"two"
+
+        def close(self) -> None:
+            events.append("closed")
+
+    def empty_app(environ: dict[str, t.Any], start_response: t.Any) -> list[bytes]:
+        start_response("204 NO CONTENT", [("X-A", "1")])
+        return []
+
+    def body_app(environ: dict[str, t.Any], start_response: t.Any) -> Body:
+        start_response("200 OK", [])
+        return Body()
+
+    def writing_app(environ: dict[str, t.Any], start_response: t.Any) -> list[bytes]:
+        write = start_response("200 OK", [])
+        return [write(b"x")]  # type: ignore[list-item]
+
+    def restarting_app(environ: dict[str, t.Any], start_response: t.Any) -> list[bytes]:
+        start_response("200 OK", [])
+        try:
+            raise ValueError("restart")
+        except ValueError:
+            return start_response("500 ERROR", [], sys.exc_info())  # type: ignore[no-any-return]
+
+    app.wsgi_app = empty_app  # type: ignore[method-assign]
+    sent = _run(app, _scope(), [_request()])
+    assert sent[0]["status"] == 204
+    assert sent[0]["headers"] == [(b"x-a", b"1")]
+    app.wsgi_app = body_app  # type: ignore[method-assign]
+    assert _body(_run(app, _scope(), [_request()])) == b"onetwo"
+    assert events == ["closed"]
+    app.wsgi_app = writing_app  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="write\\(\\) callable"):
+        _run(app, _scope(), [_request()])
+    app.wsgi_app = restarting_app  # type: ignore[method-assign]
+    with pytest.raises(ValueError, match="restart"):
+        _run(app, _scope(), [_request()])
+
+
+def test_send_response_without_context() -> None:
+    events: list[str] = []
+
+    def gen() -> t.Iterator[bytes]:
+        yield b"a"
+        yield b""
+        events.append("done")
+
+    async def agen() -> t.AsyncIterator[bytes]:
+        yield b"b"
+
+    async def main() -> list[Message]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        environ = {"REQUEST_METHOD": "GET"}
+        response = erlen.Response(gen())
+        response.call_on_close(lambda: events.append("hook"))
+        await asgi_module.send_response(response, environ, send)
+        response = erlen.Response(agen())
+        response.call_on_close(lambda: events.append("async hook"))
+        await asgi_module.send_response(response, environ, send)
+        await asgi_module.send_response(erlen.Response("c"), environ, send)
+        return sent
+
+    sent = asyncio.run(main())
+    assert _body(sent) == b"abc"
+    assert events == ["done", "hook", "async hook"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_client_disconnect_mid_stream(app: erlen.Flask, kind: str) -> None:
+    events: list[str] = []
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append("teardown")
+
+    def sync_gen() -> t.Iterator[bytes]:
+        try:
+            while True:
+                yield b"tick"
+        finally:
+            events.append("closed")
+
+    async def async_gen() -> t.AsyncIterator[bytes]:
+        try:
+            while True:
+                await asyncio.sleep(0.001)
+                yield b"tick"
+        finally:
+            events.append("closed")
+
+    @app.route("/")
+    def index() -> t.Any:
+        return erlen.stream_with_context(sync_gen() if kind == "sync" else async_gen())
+
+    async def main() -> list[Message]:
+        sent: list[Message] = []
+        disconnected = asyncio.Event()
+        first = [True]
+
+        async def receive() -> Message:
+            if first[0]:
+                first[0] = False
+                return _request()
+            await disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            if len(sent) >= 3:
+                disconnected.set()
+
+        await asyncio.wait_for(app(_scope(), receive, send), 10)
+        return sent
+
+    sent = asyncio.run(main())
+    assert sent[0]["status"] == 200
+    assert events == ["closed", "teardown"]

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+import erlen
+from erlen.exceptions import BadRequest
+from erlen.exceptions import RequestEntityTooLarge
+from erlen.sansio.request import Request as SansIORequest
+from erlen.testing import Client
+from erlen.testing import EnvironBuilder
+from erlen.wrappers import _server_from_environ
+from erlen.wrappers import _wsgi_decode
+
+
+def _environ(**kwargs: t.Any) -> dict[str, t.Any]:
+    builder = EnvironBuilder(**kwargs)
+    try:
+        return builder.get_environ()
+    finally:
+        builder.close()
+
+
+def test_wsgi_decode() -> None:
+    assert _wsgi_decode("/caf\xc3\xa9") == "/café"
+    assert _wsgi_decode("/\xff") == "/\ufffd"
+    # Not a latin-1 string: kept as it is.
+    assert _wsgi_decode("/€") == "/€"
+
+
+def test_server_from_environ() -> None:
+    assert _server_from_environ({}) is None
+    assert _server_from_environ({"SERVER_NAME": "h", "SERVER_PORT": "81"}) == ("h", 81)
+    assert _server_from_environ({"SERVER_NAME": "h", "SERVER_PORT": ""}) == ("h", None)
+    assert _server_from_environ({"SERVER_NAME": "h", "SERVER_PORT": "x"}) == ("h", None)
+
+
+def test_request_from_environ() -> None:
+    environ = _environ(
+        path="/caf%C3%A9", query_string="a=1", method="POST", data=b"body"
+    )
+    environ.update(
+        {
+            "REMOTE_USER": "alice",
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": True,
+        }
+    )
+    request = erlen.Request(environ)
+    assert environ["erlen.request"] is request
+    assert request.path == "/café"
+    assert request.args["a"] == "1"
+    assert request.method == "POST"
+    assert request.get_data() == b"body"
+    assert request.remote_user == "alice"
+    assert request.is_multithread is True
+    assert request.is_multiprocess is False
+    assert request.is_run_once is True
+    environ["REMOTE_USER"] = 42
+    assert request.remote_user is None
+
+
+def test_request_not_populated() -> None:
+    environ = _environ()
+    erlen.Request(environ, populate_request=False)
+    assert "erlen.request" not in environ
+    request = erlen.Request(environ, shallow=True)
+    assert request.shallow
+    assert "erlen.request" not in environ
+
+
+def test_request_raw_headers_kept_apart() -> None:
+    environ = _environ()
+    environ["erlen.raw_headers"] = [
+        (b"x-foo", b"dash"),
+        (b"x_foo", b"underscore"),
+        (b"x-foo", b"again"),
+    ]
+    request = erlen.Request(environ)
+    assert request.headers.getlist("X-Foo") == ["dash", "again"]
+    assert request.headers.getlist("X_Foo") == ["underscore"]
+
+
+@pytest.mark.parametrize(
+    ("attr", "key", "sansio_default"),
+    [
+        ("max_content_length", "MAX_CONTENT_LENGTH", SansIORequest.max_content_length),
+        (
+            "max_form_memory_size",
+            "MAX_FORM_MEMORY_SIZE",
+            SansIORequest.max_form_memory_size,
+        ),
+        ("max_form_parts", "MAX_FORM_PARTS", SansIORequest.max_form_parts),
+        ("max_json_depth", "MAX_JSON_DEPTH", SansIORequest.max_json_depth),
+    ],
+)
+def test_limits(
+    app: erlen.Flask, attr: str, key: str, sansio_default: int | None
+) -> None:
+    request = erlen.Request(_environ())
+    assert getattr(request, attr) == sansio_default
+    app.config[key] = 1234
+    with app.app_context():
+        assert getattr(request, attr) == 1234
+        setattr(request, attr, 7)
+        assert getattr(request, attr) == 7
+    setattr(request, attr, None)
+    del app.config[key]
+    with app.app_context():
+        assert getattr(request, attr) == sansio_default
+
+
+def test_max_content_length_from_config(app: erlen.Flask, client: Client) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.route("/", methods=["POST"])
+    def index() -> str:
+        return str(len(erlen.request.get_data()))
+
+    @app.route("/raise", methods=["POST"])
+    def per_request() -> str:
+        erlen.request.max_content_length = 100
+        return str(len(erlen.request.get_data()))
+
+    assert client.post("/", data=b"x" * 10).data == b"10"
+    assert client.post("/", data=b"x" * 11).status_code == 413
+    assert client.post("/raise", data=b"x" * 50).data == b"50"
+
+
+def test_endpoint_and_blueprints(app: erlen.Flask, client: Client) -> None:
+    parent = erlen.Blueprint("parent", __name__, url_prefix="/p")
+    child = erlen.Blueprint("child", __name__, url_prefix="/c")
+
+    @child.route("/")
+    def view() -> str:
+        r = erlen.request
+        return repr((r.endpoint, r.blueprint, r.blueprints))
+
+    @app.route("/")
+    def index() -> str:
+        r = erlen.request
+        return repr((r.endpoint, r.blueprint, r.blueprints))
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent)
+    assert client.get("/p/c/").text == repr(
+        ("parent.child.view", "parent.child", ["parent.child", "parent"])
+    )
+    assert client.get("/").text == repr(("index", None, []))
+    with app.test_request_context("/missing"):
+        r = erlen.request
+        assert (r.endpoint, r.blueprint, r.blueprints) == (None, None, [])
+
+
+def test_on_json_loading_failed(app: erlen.Flask) -> None:
+    request = erlen.Request(_environ())
+    # Outside an app: the generic 400.
+    with pytest.raises(BadRequest) as info:
+        request.on_json_loading_failed(ValueError("detail here"))
+    assert "detail here" not in str(info.value.description)
+    with app.app_context():
+        with pytest.raises(BadRequest) as info:
+            request.on_json_loading_failed(ValueError("detail here"))
+        assert "detail here" not in str(info.value.description)
+        app.debug = True
+        with pytest.raises(BadRequest) as info:
+            request.on_json_loading_failed(ValueError("detail here"))
+        assert "detail here" in str(info.value.description)
+
+
+def test_bad_json_over_protocols(app: erlen.Flask, client: Client) -> None:
+    @app.route("/", methods=["POST"])
+    def index() -> t.Any:
+        return {"got": erlen.request.json}
+
+    response = client.post("/", data=b"{bad", content_type="application/json")
+    assert response.status_code == 400
+    assert client.post("/", json={"a": 1}).json == {"got": {"a": 1}}
+
+
+def test_body_over_limit_is_413(app: erlen.Flask) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 3
+    environ = _environ(method="POST", data=b"12345")
+    with app.request_context(environ):
+        with pytest.raises(RequestEntityTooLarge):
+            erlen.request.get_data()
+
+
+def test_response_defaults(app: erlen.Flask) -> None:
+    response = erlen.Response("x")
+    assert response.mimetype == "text/html"
+    response.headers["Location"] = "/relative"
+    assert response.get_wsgi_headers(_environ())["Location"] == "/relative"
+    assert response.max_cookie_size == 4093
+    app.config["MAX_COOKIE_SIZE"] = 10
+    with app.app_context():
+        assert response.max_cookie_size == 10
+        with pytest.warns(UserWarning, match="cookie"):
+            response.set_cookie("k", "v" * 20)
