@@ -1,0 +1,231 @@
+"""The benchmark suite measures, and refuses to time a wrong answer."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+import typing as t
+
+import pytest
+from benchmarks import common as c
+from benchmarks import e2e
+from benchmarks import inprocess
+from benchmarks import report
+from benchmarks.apps import Framework
+from benchmarks.apps import FRAMEWORKS
+from benchmarks.apps import select
+from benchmarks.apps.bare import build_asgi
+from benchmarks.apps.bare import build_wsgi
+
+HELLO = c.ENDPOINTS["hello"]
+JSON = c.ENDPOINTS["json"]
+
+
+def _variant(name: str, protocol: str, builder: object) -> Framework:
+    floor = f"bare-{protocol}"
+    return Framework(name, protocol, "", "", floor, "test app", builder=builder)
+
+
+def _wrong_body_wsgi() -> object:
+    """Answer like the bare app, but with a different greeting."""
+    good = build_wsgi()
+
+    def app(environ: dict, start_response: object) -> list[bytes]:
+        body = b"".join(good(environ, start_response))
+        return [body.replace(b"World", b"Moon")]
+
+    return app
+
+
+def _no_hook_wsgi() -> object:
+    """Answer the right body but drop the after-request hook's header."""
+    good = build_wsgi()
+
+    def app(environ: dict, start_response: t.Any) -> list[bytes]:
+        def strip(status: str, headers: list, exc_info: object = None) -> object:
+            headers = [(n, v) for n, v in headers if n.lower() != c.HOOK_HEADER]
+            return start_response(status, headers, exc_info)
+
+        return good(environ, strip)
+
+    return app
+
+
+def _wrong_status_asgi() -> object:
+    """Answer every request with a 500."""
+    good = build_asgi()
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        if scope["type"] != "http":
+            await good(scope, receive, send)
+            return
+
+        async def send_500(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "status": 500}
+            await send(message)
+
+        await good(scope, receive, send_500)
+
+    return app
+
+
+def _flaky_wsgi() -> object:
+    """Answer correctly for the self-check, then wrongly once timed."""
+    good = build_wsgi()
+    calls = [0]
+
+    def app(environ: dict, start_response: object) -> list[bytes]:
+        calls[0] += 1
+        body = b"".join(good(environ, start_response))
+        return [body if calls[0] <= 2 else body.upper()]
+
+    return app
+
+
+def test_quick_run_produces_numbers(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "quick.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--only",
+            "erlen-wsgi",
+            "--endpoints",
+            "hello,json",
+            "--rounds",
+            "2",
+            "--seconds",
+            "0.002",
+            "--output",
+            str(out),
+        ],
+        cwd=str(c.ROOT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert set(data["medians"]) == {"bare-wsgi", "erlen-wsgi"}
+    for name in ("bare-wsgi", "erlen-wsgi"):
+        assert set(data["medians"][name]) == {"hello", "json"}
+        assert all(us > 0 for us in data["medians"][name].values())
+        assert all(len(s) == 2 for s in data["samples"][name].values())
+    assert data["failures"] == {}
+    assert data["meta"]["rounds"] == 2
+    assert data["meta"]["python"]
+    assert "| hello |" in proc.stdout
+    assert "geomean vs floor" in proc.stdout
+    assert inprocess.ratios(data, "erlen-wsgi")["hello"] > 0
+
+
+@pytest.mark.parametrize(
+    ("builder", "protocol", "message"),
+    [
+        (_wrong_body_wsgi, "wsgi", "expected body"),
+        (_no_hook_wsgi, "wsgi", "after-request hook"),
+        (_wrong_status_asgi, "asgi", "expected status 200, got 500"),
+    ],
+)
+def test_wrong_answer_is_reported_not_timed(
+    builder: object, protocol: str, message: str
+) -> None:
+    broken = _variant("broken", protocol, builder)
+    floor = FRAMEWORKS[f"bare-{protocol}"]
+    logged: list[str] = []
+    res = inprocess.run(
+        [floor, broken], [HELLO, JSON], rounds=1, seconds=0.001, log=logged.append
+    )
+    assert message in res.failures["broken"]["hello"]
+    assert "broken" not in res.medians
+    # The correct floor is still measured.
+    assert set(res.medians[floor.name]) == {"hello", "json"}
+    assert any(line.startswith("FAIL broken hello") for line in logged)
+
+
+def test_answer_changing_while_timed_is_reported() -> None:
+    broken = _variant("flaky", "wsgi", _flaky_wsgi)
+    res = inprocess.run([broken], [HELLO], rounds=1, seconds=0.001, log=lambda m: None)
+    assert "answer changed while timed" in res.failures["flaky"]["hello"]
+    assert "flaky" not in res.medians
+
+
+def test_self_check_raises_on_wrong_answer() -> None:
+    case = inprocess.WSGICase(_wrong_body_wsgi(), HELLO)
+    with pytest.raises(c.CheckFailed, match="expected body b'Hello, World!'"):
+        case.verify()
+    inprocess.WSGICase(build_wsgi(), HELLO).verify()  # the bare app is right
+
+
+def test_build_failure_is_reported() -> None:
+    def boom() -> object:
+        raise ImportError("no such framework")
+
+    res = inprocess.run(
+        [_variant("gone", "wsgi", boom)], [HELLO], rounds=1, seconds=0.001, log=print
+    )
+    assert "no such framework" in res.failures["gone"]["*"]
+
+
+def test_every_endpoint_of_the_floors_passes_its_check() -> None:
+    # The floors are what every ratio is divided by: they must be right too.
+    res = inprocess.run(
+        select("bare-wsgi,bare-asgi"),
+        list(c.ENDPOINTS.values()),
+        rounds=1,
+        seconds=0.0005,
+        log=lambda m: None,
+    )
+    assert res.failures == {}
+    assert set(res.medians["bare-asgi"]) == set(c.ENDPOINTS)
+
+
+def test_select_adds_floors_and_rejects_unknown_names() -> None:
+    assert [fw.name for fw in select("erlen-asgi-async")] == [
+        "bare-asgi",
+        "erlen-asgi-async",
+    ]
+    with pytest.raises(SystemExit, match="unknown framework"):
+        select("nope")
+
+
+def test_report_renders_tables_and_targets(tmp_path: pathlib.Path) -> None:
+    data = inprocess.run(
+        select("erlen-wsgi"), [HELLO, JSON], rounds=1, seconds=0.001, log=print
+    ).to_json()
+    md = report.render(data, None, None, None, chart_written=False)
+    assert "| **geomean vs bare** |" in md
+    assert "in-process WSGI geomean <= 3.5x bare" in md
+    assert "erlen-wsgi" in md
+    png = tmp_path / "chart.png"
+    assert report.chart(data, png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_parse_wrk_output() -> None:
+    text = """Running 2s test @ http://127.0.0.1:8000/
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   612.50us  100.00us   2.00ms   90.00%
+    Req/Sec    26.00k     1.00k   27.00k    80.00%
+  52000 requests in 2.00s, 7.00MB read
+  Socket errors: connect 0, read 3, write 0, timeout 1
+  Non-2xx or 3xx responses: 5
+Requests/sec:  25990.12
+Transfer/sec:      3.50MB
+"""
+    got = e2e.parse_wrk(text)
+    assert got == {
+        "rps": 25990.12,
+        "non2xx": 5,
+        "socket_errors": 4,
+        "latency_ms": pytest.approx(0.6125),
+    }
+    with pytest.raises(e2e.E2EFailure, match="no Requests/sec"):
+        e2e.parse_wrk("wrk: connection refused")
