@@ -1462,17 +1462,21 @@ def test_run(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import uvicorn
+    import erlen.serving
 
     calls: list[tuple[t.Any, dict[str, t.Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+
+    def fake_run_simple(host: str, port: int, app: t.Any, **kw: t.Any) -> None:
+        calls.append((app, {"host": host, "port": port, **kw}))
+
+    monkeypatch.setattr(erlen.serving, "run_simple", fake_run_simple)
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     monkeypatch.delenv("ERLEN_RUN_FROM_CLI", raising=False)
     monkeypatch.delenv("ERLEN_RUN_PORT", raising=False)
     app.run(debug=True, workers=1)
     assert app.debug is True
     assert calls == [
-        (app, {"host": "127.0.0.1", "port": 5000, "log_level": "info", "workers": 1})
+        (app, {"host": "127.0.0.1", "port": 5000, "use_reloader": True, "workers": 1})
     ]
     assert "http://127.0.0.1:5000" in capsys.readouterr().out
     app.run(host="0.0.0.0", port="8080")

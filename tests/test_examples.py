@@ -58,15 +58,15 @@ def test_run_port_from_environment() -> None:
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
-    """Replace uvicorn.run with a recorder of its arguments."""
-    import uvicorn
+    """Replace the dev server's run_simple with a recorder of its arguments."""
+    import erlen.serving
 
     calls: list[dict[str, object]] = []
 
-    def fake_run(app: object, **kwargs: object) -> None:
-        calls.append({"app": app, **kwargs})
+    def fake_run_simple(host: str, port: int, app: object, **kwargs: object) -> None:
+        calls.append({"app": app, "host": host, "port": port, **kwargs})
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(erlen.serving, "run_simple", fake_run_simple)
     monkeypatch.delenv("ERLEN_RUN_PORT", raising=False)
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     monkeypatch.delenv("ERLEN_RUN_FROM_CLI", raising=False)
@@ -81,7 +81,7 @@ def test_run_defaults(
     app = Flask("hello")
     app.run()
     assert served == [
-        {"app": app, "host": "127.0.0.1", "port": 5000, "log_level": "info"}
+        {"app": app, "host": "127.0.0.1", "port": 5000, "use_reloader": False}
     ]
     assert "http://127.0.0.1:5000" in capsys.readouterr().out
 
