@@ -1476,7 +1476,16 @@ def test_run(
     app.run(debug=True, workers=1)
     assert app.debug is True
     assert calls == [
-        (app, {"host": "127.0.0.1", "port": 5000, "use_reloader": True, "workers": 1})
+        (
+            app,
+            {
+                "host": "127.0.0.1",
+                "port": 5000,
+                "use_reloader": True,
+                "use_debugger": True,
+                "workers": 1,
+            },
+        )
     ]
     assert "http://127.0.0.1:5000" in capsys.readouterr().out
     app.run(host="0.0.0.0", port="8080")

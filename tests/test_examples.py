@@ -81,7 +81,13 @@ def test_run_defaults(
     app = Flask("hello")
     app.run()
     assert served == [
-        {"app": app, "host": "127.0.0.1", "port": 5000, "use_reloader": False}
+        {
+            "app": app,
+            "host": "127.0.0.1",
+            "port": 5000,
+            "use_reloader": False,
+            "use_debugger": False,
+        }
     ]
     assert "http://127.0.0.1:5000" in capsys.readouterr().out
 

@@ -1464,9 +1464,11 @@ class Flask(Scaffold):
         host = host or "127.0.0.1"
         port = _default_run_port() if port is None else int(port)
         options.setdefault("use_reloader", self.debug)
-        options.pop("use_debugger", None)
-        options.pop("threaded", None)
-        print(f" * Serving erlen app '{self.name}'", flush=True)
+        options.setdefault("use_debugger", self.debug)
+        # Werkzeug's run_simple options with no uvicorn counterpart.
+        for name in _WERKZEUG_ONLY_RUN_OPTIONS:
+            options.pop(name, None)
+        print(f" * Serving erlen app '{self.name}' on http://{host}:{port}", flush=True)
         run_simple(host, port, self, **options)
 
 
@@ -1495,6 +1497,18 @@ def _in_thread_after_step(
 
     loop.call_soon(start)
     return outer
+
+
+_WERKZEUG_ONLY_RUN_OPTIONS = (
+    "use_evalex",
+    "threaded",
+    "processes",
+    "reloader_type",
+    "reloader_interval",
+    "static_files",
+    "passthrough_errors",
+    "request_handler",
+)
 
 
 def _default_run_port() -> int:

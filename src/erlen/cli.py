@@ -367,9 +367,8 @@ class ScriptInfo:
                 # NOTE: only files of the current directory count; Flask
                 # would also import an unrelated installed 'wsgi' or 'app'.
                 if os.path.isfile(filename):
-                    app = locate_app(prepare_import(filename), None, False)
-                    if app is not None:
-                        break
+                    app = locate_app(prepare_import(filename), None)
+                    break
         if app is None:
             raise NoAppException(
                 "Could not locate an erlen app: no '--app' option, no"
@@ -634,7 +633,14 @@ class ErlenGroup(AppGroup):
             # the listing includes the app's commands.
             _env_file_option.handle_parse_result(ctx, {}, [])
             _app_option.handle_parse_result(ctx, {}, [])
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except BaseException:
+            # NOTE: --help and bare invocations end inside parsing, before
+            # click's ``with ctx`` would close the context; close it here so
+            # app contexts that listing the commands pushed are popped.
+            ctx.close()
+            raise
 
 
 #: Flask's name for :class:`ErlenGroup`.
@@ -836,8 +842,8 @@ def _error_app(error: BaseException) -> t.Callable[..., t.Awaitable[None]]:
     "--debugger/--no-debugger",
     default=None,
     help=(
-        "Accepted for compatibility; erlen's debug error page arrives in a"
-        " later release, so this has no effect yet."
+        "Answer unhandled errors with the debug error page (traceback and"
+        " request, secrets masked; no console). On in debug mode."
     ),
     cls=_Option,
 )
@@ -920,6 +926,7 @@ def run_command(
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         ssl_context=context,
+        use_debugger=debug if debugger is None else debugger,
     )
 
 

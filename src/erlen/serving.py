@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import signal
 import site
 import socket
 import subprocess
@@ -32,6 +33,10 @@ _SKIPPED_DIR_NAMES = frozenset(
 )  # fmt: skip
 
 
+#: Seconds a child server gets to shut down before it is killed.
+_STOP_TIMEOUT = 5.0
+
+
 def is_running_from_reloader() -> bool:
     """Return whether this process is the server the reloader started."""
     return os.environ.get(RUN_MAIN_ENV) == "true"
@@ -47,8 +52,10 @@ def run_simple(
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
     *,
-    ssl_context: ssl.SSLContext | None = None,
+    ssl_context: ssl.SSLContext | tuple[str, str] | str | None = None,
     log_level: str = "info",
+    use_debugger: bool = False,
+    **uvicorn_options: t.Any,
 ) -> None:
     """Serve an app with uvicorn for development, optionally reloading it.
 
@@ -71,17 +78,38 @@ def run_simple(
     :param exclude_patterns: ``fnmatch`` patterns of paths that never do.
     :param ssl_certfile: a certificate file, to serve HTTPS.
     :param ssl_keyfile: the certificate's key file.
-    :param ssl_context: a ready :class:`ssl.SSLContext` instead of the files.
+    :param ssl_context: a ready :class:`ssl.SSLContext` instead of the files;
+        as with Werkzeug, a ``(certfile, keyfile)`` pair or ``"adhoc"`` (a
+        throwaway self-signed certificate, which needs cryptography) too.
     :param log_level: uvicorn's log level.
+    :param use_debugger: wrap the app in :class:`erlen.debug.DebuggedApplication`,
+        which answers unhandled exceptions with the debug error page (only
+        while the app's ``debug`` is on).
+    :param uvicorn_options: more :class:`uvicorn.Config` options.
     """
+    if isinstance(ssl_context, tuple):
+        ssl_certfile, ssl_keyfile = ssl_context
+        ssl_context = None
+    elif ssl_context == "adhoc":
+        ssl_certfile, ssl_keyfile = make_adhoc_ssl_files(host)
+        ssl_context = None
+    context = t.cast("ssl.SSLContext | None", ssl_context)
+    if use_debugger:
+        uvicorn_options["_erlen_use_debugger"] = True
     if is_running_from_reloader() and SERVER_FD_ENV in os.environ:
         sock = socket.socket(fileno=int(os.environ[SERVER_FD_ENV]))
         _serve(
-            app_or_import_path, sock, ssl_certfile, ssl_keyfile, ssl_context, log_level
+            app_or_import_path,
+            sock,
+            ssl_certfile,
+            ssl_keyfile,
+            context,
+            log_level,
+            **uvicorn_options,
         )
         return
     sock = _bind(host, port)
-    scheme = "https" if ssl_certfile or ssl_context else "http"
+    scheme = "https" if ssl_certfile or context else "http"
     display = f"[{host}]" if ":" in host else host
     print(
         f" * Running on {scheme}://{display}:{sock.getsockname()[1]}"
@@ -92,7 +120,13 @@ def run_simple(
     )
     if not use_reloader:
         _serve(
-            app_or_import_path, sock, ssl_certfile, ssl_keyfile, ssl_context, log_level
+            app_or_import_path,
+            sock,
+            ssl_certfile,
+            ssl_keyfile,
+            context,
+            log_level,
+            **uvicorn_options,
         )
         return
     extra = [os.path.abspath(name) for name in extra_files or ()]
@@ -111,10 +145,18 @@ def run_simple(
         ],
         excluded=watch_filter.excluded_prefixes,
     )
+    if threading.current_thread() is threading.main_thread():
+        # ``kill <pid>`` of the reloader must stop its child server too.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         run_with_reloader(reloader_args(), sock, roots, watch_filter)
     finally:
         sock.close()
+
+
+def _exit_on_signal(signum: int, frame: t.Any) -> None:
+    """Turn SIGTERM into SystemExit, so that ``finally`` blocks stop the child."""
+    raise SystemExit(128 + signum)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -145,9 +187,12 @@ def _serve(
     ssl_keyfile: str | None,
     ssl_context: ssl.SSLContext | None,
     log_level: str,
+    **options: t.Any,
 ) -> None:
     """Run uvicorn on the listening socket ``sock`` until it is stopped."""
-    server = _make_server(app, sock, ssl_certfile, ssl_keyfile, ssl_context, log_level)
+    server = _make_server(
+        app, sock, ssl_certfile, ssl_keyfile, ssl_context, log_level, **options
+    )
     server.run(sockets=[sock])
 
 
@@ -158,10 +203,12 @@ def _make_server(
     ssl_keyfile: str | None,
     ssl_context: ssl.SSLContext | None,
     log_level: str,
+    **options: t.Any,
 ) -> uvicorn.Server:
     """Return a configured, loaded uvicorn server for ``app``."""
     import uvicorn
 
+    use_debugger = options.pop("_erlen_use_debugger", False)
     name = sock.getsockname()
     config = uvicorn.Config(
         app,
@@ -170,8 +217,15 @@ def _make_server(
         log_level=log_level,
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
+        **options,
     )
     config.load()
+    if use_debugger:
+        from .debug import DebuggedApplication
+
+        # NOTE: wrapped after loading, so an import string works too; the
+        # page finds the erlen app through uvicorn's middleware (``.app``).
+        config.loaded_app = DebuggedApplication(config.loaded_app)
     if ssl_context is not None:
         # NOTE: uvicorn builds its context from files only; a ready context
         # (``--cert module:context``) replaces it after loading.
@@ -260,7 +314,7 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
         return
     child.terminate()
     try:
-        child.wait(5)
+        child.wait(_STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
