@@ -12,24 +12,11 @@ from datetime import date
 from datetime import datetime
 from datetime import UTC
 
+from .._parsing import _MONTHS
+from .._parsing import _WEEKDAYS
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
-
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
 
 
 class _JSONApp(t.Protocol):

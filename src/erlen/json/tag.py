@@ -29,78 +29,23 @@ tag already matches (an ``OrderedDict`` before plain dicts, for example).
 
 from __future__ import annotations
 
-import email.utils
 import json
-import re
 import typing as t
 from base64 import b64decode
 from base64 import b64encode
 from datetime import datetime
-from datetime import UTC
 from uuid import UUID
 
 from markupsafe import Markup
 
+from .._parsing import parse_date
 from .provider import _default
 from .provider import _http_date
 
-# The exact shape TagDateTime writes (IMF-fixdate); the weekday is not
-# checked, as email.utils does not check it either.
-_imf_fixdate_re = re.compile(
-    r"[A-Z][a-z]{2}, ([0-9]{2}) ([A-Z][a-z]{2}) ([1-9][0-9]{3})"
-    r" ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT",
-    re.ASCII,
-)
-_MONTH_NUMBERS = {
-    name: number
-    for number, name in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun")
-        + ("Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-        start=1,
-    )
-}
-
 
 def _parse_http_date(value: t.Any) -> datetime | None:
-    """Return an HTTP date string as an aware datetime, or ``None`` if invalid.
-
-    A date without a zone is taken to be UTC.
-    """
-    if not isinstance(value, str):
-        return None
-
-    # PERF: the format this module writes is read with one regex, about five
-    # times faster than email.utils. Years below 1000 take the slow path, which
-    # reads two-digit style years the way Flask's loader does.
-    fixed = _imf_fixdate_re.fullmatch(value)
-
-    if fixed is not None:
-        day, month_name, year, hour, minute, second = fixed.groups()
-        month = _MONTH_NUMBERS.get(month_name)
-
-        if month is not None:
-            try:
-                return datetime(
-                    int(year),
-                    month,
-                    int(day),
-                    int(hour),
-                    int(minute),
-                    int(second),
-                    tzinfo=UTC,
-                )
-            except ValueError:
-                return None
-
-    try:
-        dt = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-
-    return dt
+    """Return an HTTP date string as an aware datetime, or ``None`` if invalid."""
+    return parse_date(value) if isinstance(value, str) else None
 
 
 class JSONTag:
