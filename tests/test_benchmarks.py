@@ -229,3 +229,21 @@ Transfer/sec:      3.50MB
     }
     with pytest.raises(e2e.E2EFailure, match="no Requests/sec"):
         e2e.parse_wrk("wrk: connection refused")
+
+
+def test_bench_files_checks_every_answer() -> None:
+    import flask
+    from benchmarks import bench_files
+
+    import erlen
+
+    root = bench_files.make_root()
+    for module in (flask, erlen):
+        app = bench_files.build(module, root)
+        table = bench_files.cases(app)
+        assert set(table) == {"template", "static", "static-304"}
+        env, status, body = table["static"]
+        assert bench_files.time_case(app, env, status, body, 3) > 0
+        # A wrong expected answer is caught inside the timed loop.
+        with pytest.raises(AssertionError, match="wrong answer"):
+            bench_files.time_case(app, env, status, b"not the file", 1)
