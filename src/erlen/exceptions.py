@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typing as t
 from datetime import datetime
-from datetime import UTC
-from email.utils import format_datetime
 
+from ._parsing import http_date
 from ._parsing import HTTP_STATUS_CODES as _STATUS_NAMES
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -22,13 +21,6 @@ _HTML_ESCAPES = str.maketrans(
 def _escape(value: str) -> str:
     """Return ``value`` with the HTML special characters replaced by entities."""
     return value.translate(_HTML_ESCAPES)
-
-
-def _http_date(value: datetime) -> str:
-    """Return an RFC 9110 date for ``value`` (a naive datetime is taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return format_datetime(value.astimezone(UTC), usegmt=True)
 
 
 class HTTPException(Exception):
@@ -556,7 +548,7 @@ class _RetryAfter(HTTPException):
         retry_after = self.retry_after
         if retry_after:
             if isinstance(retry_after, datetime):
-                value = _http_date(retry_after)
+                value = http_date(retry_after)
             else:
                 value = str(retry_after)
             headers.append(("Retry-After", value))

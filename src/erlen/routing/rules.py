@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import typing as t
 from string import Template
-from urllib.parse import urlencode
 
-from ..datastructures import iter_multi_items
+from ..urls import encode_query as encode_query
 from .converters import quote_segment
 from .exceptions import ValidationError
 
@@ -55,9 +54,6 @@ _ARG_RE = re.compile(
 _PLACEHOLDER_RE = re.compile(r"<([^>]+)>")
 
 _CONSTANTS: dict[str, t.Any] = {"None": None, "True": True, "False": False}
-
-# Query strings keep these characters readable (WHATWG query-percent-encode set).
-_QUERY_SAFE = "!$'()*,/:;?@"
 
 
 def _literal(text: str) -> t.Any:
@@ -109,23 +105,6 @@ def parse_converter_args(argstr: str) -> tuple[tuple[t.Any, ...], dict[str, t.An
         # int there); a typo in a rule should fail loudly at setup instead.
         raise _argument_error(argstr, position, len(argstr))
     return tuple(args), kwargs
-
-
-def encode_query(
-    values: t.Mapping[str, t.Any] | t.Iterable[tuple[str, t.Any]],
-    sort: bool = False,
-    key: t.Callable[[t.Any], t.Any] | None = None,
-) -> str:
-    """Return *values* as a query string; ``None`` values are left out.
-
-    :param values: a mapping (list values expand to repeated keys) or pairs.
-    :param sort: sort the pairs first, by *key* if given.
-    :param key: the sort key for the ``(name, value)`` pairs.
-    """
-    items = [item for item in iter_multi_items(values) if item[1] is not None]
-    if sort:
-        items.sort(key=key)
-    return urlencode(items, safe=_QUERY_SAFE)
 
 
 class Weight(t.NamedTuple):
