@@ -335,3 +335,77 @@ def test_copy_current_request_context_async(app: erlen.Flask) -> None:
 def test_copy_current_request_context_outside_request() -> None:
     with pytest.raises(RuntimeError, match="copy_current_request_context"):
         erlen.copy_current_request_context(lambda: None)
+
+
+# -- the default session is opened on first use when there is no cookie ------
+
+
+def _count_opens(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from erlen.sessions import SecureCookieSessionInterface
+
+    opened: list[int] = []
+    original = SecureCookieSessionInterface.open_session
+
+    def counting(self: t.Any, app: t.Any, request: t.Any) -> t.Any:
+        opened.append(1)
+        return original(self, app, request)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session", counting)
+    return opened
+
+
+def test_session_not_opened_unless_used(
+    app: erlen.Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.secret_key = "k"
+    opened = _count_opens(monkeypatch)
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    @app.route("/use")
+    def use() -> str:
+        erlen.session["n"] = 1
+        return "used"
+
+    client = app.test_client()
+    resp = client.get("/plain")
+    assert resp.data == b"plain"
+    assert "Set-Cookie" not in resp.headers
+    assert "Vary" not in resp.headers
+    assert opened == []
+    resp = client.get("/use")
+    assert opened == [1]
+    assert "session=" in resp.headers["Set-Cookie"]
+    # With the cookie present the session is opened when the context is
+    # pushed, as in Flask, so a permanent one is refreshed even if unused.
+    client.get("/plain")
+    assert opened == [1, 1]
+
+
+def test_unopened_session_is_shared_by_copies(app: erlen.Flask) -> None:
+    app.secret_key = "k"
+    with app.test_request_context("/"):
+        ctx = _cv_request.get()
+        assert ctx._session is None
+        copied = ctx.copy()
+        assert ctx._session is not None
+        assert copied._session is ctx._session
+    with app.test_request_context("/"):
+        # Never pushed: reading the session is an error, not a lazy open.
+        fresh = app.test_request_context("/")
+        with pytest.raises(RuntimeError, match="push the request context"):
+            fresh.session  # noqa: B018
+
+
+def test_subclassed_interface_opens_at_push(app: erlen.Flask) -> None:
+    from erlen.sessions import SecureCookieSessionInterface
+
+    class Interface(SecureCookieSessionInterface):
+        pass
+
+    app.secret_key = "k"
+    app.session_interface = Interface()
+    with app.test_request_context("/"):
+        assert _cv_request.get()._session is not None

@@ -77,6 +77,8 @@ T_template_global = t.TypeVar("T_template_global", bound=t.Callable[..., t.Any])
 T_template_test = t.TypeVar("T_template_test", bound=t.Callable[..., bool])
 
 _sentinel: t.Any = object()
+#: The scopes of a request outside any blueprint: the app's only.
+_APP_SCOPE: tuple[str | None, ...] = (None,)
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 #: A call the pipeline asks its driver to make: ``(function, args, kwargs)``.
@@ -125,6 +127,28 @@ def _is_http_exception(e: BaseException) -> bool:
     return isinstance(getattr(e, "code", None), int) and callable(
         getattr(e, "get_response", None)
     )
+
+
+#: Function -> whether it is a coroutine function. Bounded: functions made
+#: per request (after_this_request closures) must not grow it forever.
+_ASYNC_CACHE: dict[t.Any, bool] = {}
+_ASYNC_CACHE_MAX = 4096
+
+
+def _is_coroutine_function(func: t.Any) -> bool:
+    # PERF: inspect.iscoroutinefunction unwraps and checks code flags on
+    # every call; the hooks and views of an app are a small, fixed set.
+    try:
+        return _ASYNC_CACHE[func]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable callable
+        return inspect.iscoroutinefunction(func)
+    result = inspect.iscoroutinefunction(func)
+    if len(_ASYNC_CACHE) >= _ASYNC_CACHE_MAX:
+        _ASYNC_CACHE.clear()
+    _ASYNC_CACHE[func] = result
+    return result
 
 
 def _is_async_callable(func: t.Any) -> bool:
@@ -1017,9 +1041,11 @@ class Flask(Scaffold):
     def _step(
         self, name: str, gen_func: t.Callable[..., _Gen[T]], *args: t.Any
     ) -> _Gen[T]:
+        # PERF: a plain function handing back the step's own generator, so
+        # each step costs one generator, not two.
         if name in self._erlen_overridden:
-            return t.cast(T, getattr(self, name)(*args))
-        return (yield from gen_func(*args))
+            return _call_override(getattr(self, name), args)
+        return gen_func(*args)
 
     def _drive(self, gen: _Gen[T]) -> T:
         ensure_sync = self.ensure_sync
@@ -1068,23 +1094,37 @@ class Flask(Scaffold):
         if signal.receivers:
             signal.send(self, _async_wrapper=self.ensure_sync, **kwargs)
 
+    # PERF: a driver that calls sync functions in place (every driver but
+    # the event loop's) lets the steps call them directly (``inline``):
+    # an all-sync request then never yields, and the generators only cost
+    # their creation. Coroutine functions are always yielded to the driver.
+
     def _preprocess_gen(self) -> _Gen[t.Any]:
-        req = _cv_request.get().request
-        names = (None, *reversed(req.blueprints))
+        ctx = _cv_request.get()
+        req = ctx.request
+        inline = ctx._erlen_inline
+        bps = req.blueprints
+        names = (None, *reversed(bps)) if bps else _APP_SCOPE
+        if self.url_value_preprocessors:
+            for name in names:
+                if name in self.url_value_preprocessors:
+                    for url_func in self.url_value_preprocessors[name]:
+                        url_func(req.endpoint, req.view_args)
+        before_request_funcs = self.before_request_funcs
         for name in names:
-            if name in self.url_value_preprocessors:
-                for url_func in self.url_value_preprocessors[name]:
-                    url_func(req.endpoint, req.view_args)
-        for name in names:
-            if name in self.before_request_funcs:
-                for before_func in self.before_request_funcs[name]:
-                    rv = yield before_func, (), {}
+            if name in before_request_funcs:
+                for before_func in before_request_funcs[name]:
+                    if inline and not _is_coroutine_function(before_func):
+                        rv = before_func()
+                    else:
+                        rv = yield before_func, (), {}
                     if rv is not None:
                         return rv
         return None
 
     def _dispatch_gen(self) -> _Gen[t.Any]:
-        req = _cv_request.get().request
+        ctx = _cv_request.get()
+        req = ctx.request
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
         rule: t.Any = req.url_rule
@@ -1094,12 +1134,16 @@ class Flask(Scaffold):
         ):
             return self.make_default_options_response()
         view_args: dict[str, t.Any] = req.view_args  # type: ignore[assignment]
-        return (yield self.view_functions[rule.endpoint], (), view_args)
+        view = self.view_functions[rule.endpoint]
+        if ctx._erlen_inline and not _is_coroutine_function(view):
+            return view(**view_args)
+        return (yield view, (), view_args)
 
     def _full_dispatch_gen(self) -> _Gen[Response]:
         self._got_first_request = True
         try:
-            self._send(signals.request_started)
+            if signals.request_started.receivers:
+                self._send(signals.request_started)
             rv = yield from self._step("preprocess_request", self._preprocess_gen)
             if rv is None:
                 rv = yield from self._step("dispatch_request", self._dispatch_gen)
@@ -1117,7 +1161,8 @@ class Flask(Scaffold):
             response = yield from self._step(
                 "process_response", self._process_response_gen, response
             )
-            self._send(signals.request_finished, response=response)
+            if signals.request_finished.receivers:
+                self._send(signals.request_finished, response=response)
         except Exception:
             if not from_error_handler:
                 raise
@@ -1128,15 +1173,28 @@ class Flask(Scaffold):
 
     def _process_response_gen(self, response: Response) -> _Gen[Response]:
         ctx = _cv_request.get()
+        inline = ctx._erlen_inline
         for func in ctx._after_request_functions:
-            response = yield func, (response,), {}
-        for name in chain(ctx.request.blueprints, (None,)):
-            if name in self.after_request_funcs:
-                for func in reversed(self.after_request_funcs[name]):
-                    response = yield func, (response,), {}
-        # NOTE: ctx._session, not ctx.session: saving is not an access.
-        if not self.session_interface.is_null_session(ctx._session):
-            self.session_interface.save_session(self, ctx._session, response)  # type: ignore[arg-type]
+            if inline and not _is_coroutine_function(func):
+                response = func(response)
+            else:
+                response = yield func, (response,), {}
+        bps = ctx.request.blueprints
+        after_request_funcs = self.after_request_funcs
+        for name in (*bps, None) if bps else _APP_SCOPE:
+            if name in after_request_funcs:
+                for func in reversed(after_request_funcs[name]):
+                    if inline and not _is_coroutine_function(func):
+                        response = func(response)
+                    else:
+                        response = yield func, (response,), {}
+        # NOTE: ctx._session, not ctx.session: saving is not an access. It
+        # is None when the session was never opened: a new session, unused.
+        session = ctx._session
+        if session is not None:
+            session_interface = self.session_interface
+            if not session_interface.is_null_session(session):
+                session_interface.save_session(self, session, response)
         return response
 
     def _handle_http_exception_gen(self, e: t.Any) -> _Gen[t.Any]:
@@ -1187,16 +1245,27 @@ class Flask(Scaffold):
         )
 
     def _teardown_request_gen(self, exc: BaseException | None) -> _Gen[None]:
-        req = _cv_request.get().request
-        for name in chain(req.blueprints, (None,)):
-            if name in self.teardown_request_funcs:
-                for func in reversed(self.teardown_request_funcs[name]):
-                    yield func, (exc,), {}
+        ctx = _cv_request.get()
+        inline = ctx._erlen_inline
+        bps = ctx.request.blueprints
+        teardown_request_funcs = self.teardown_request_funcs
+        for name in (*bps, None) if bps else _APP_SCOPE:
+            if name in teardown_request_funcs:
+                for func in reversed(teardown_request_funcs[name]):
+                    if inline and not _is_coroutine_function(func):
+                        func(exc)
+                    else:
+                        yield func, (exc,), {}
         self._send(signals.request_tearing_down, exc=exc)
 
     def _teardown_appcontext_gen(self, exc: BaseException | None) -> _Gen[None]:
+        ctx = _cv_request.get(None)
+        inline = ctx is None or ctx._erlen_inline
         for func in reversed(self.teardown_appcontext_funcs):
-            yield func, (exc,), {}
+            if inline and not _is_coroutine_function(func):
+                func(exc)
+            else:
+                yield func, (exc,), {}
         self._send(signals.appcontext_tearing_down, exc=exc)
 
     def _pop_gen(self, ctx: RequestContext, exc: BaseException | None) -> _Gen[None]:
@@ -1223,8 +1292,11 @@ class Flask(Scaffold):
             finally:
                 ctx.pop(exc)
 
-    def _handle_gen(self, environ: dict[str, t.Any]) -> _Gen[Response]:
+    def _handle_gen(
+        self, environ: dict[str, t.Any], inline: bool = True
+    ) -> _Gen[Response]:
         ctx = self.request_context(environ)
+        ctx._erlen_inline = inline
         error: BaseException | None = None
         try:
             try:
@@ -1367,7 +1439,7 @@ class Flask(Scaffold):
             )
         else:
             response = await loop.create_task(
-                self._drive_async(self._handle_gen(environ), context),
+                self._drive_async(self._handle_gen(environ, inline=False), context),
                 context=context,
             )
         return response, context
@@ -1470,6 +1542,13 @@ class Flask(Scaffold):
             options.pop(name, None)
         print(f" * Serving erlen app '{self.name}' on http://{host}:{port}", flush=True)
         run_simple(host, port, self, **options)
+
+
+def _call_override(method: t.Callable[..., T], args: tuple[t.Any, ...]) -> _Gen[T]:
+    # A step replaced by an overriding method: a generator that yields
+    # nothing and returns the method's value.
+    yield from ()
+    return method(*args)
 
 
 def _in_thread_after_step(

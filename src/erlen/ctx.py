@@ -194,7 +194,14 @@ class AppContext:
                     self.app.do_teardown_appcontext(exc)
         finally:
             ctx = _cv_app.get()
-            _pop_own_token(_cv_app, self._cv_tokens, lambda token: token)
+            tokens = self._cv_tokens
+            try:
+                # PERF: the newest token is nearly always this context's own.
+                _cv_app.reset(tokens[-1])
+            except ValueError:
+                _pop_own_token(_cv_app, tokens, lambda token: token)
+            else:
+                tokens.pop()
         if ctx is not self:
             raise AssertionError(
                 f"Popped wrong app context. ({ctx!r} instead of {self!r})"
@@ -245,6 +252,9 @@ class RequestContext:
             self.request.routing_exception = e
         self.flashes: list[tuple[str, str]] | None = None
         self._session: SessionMixin | None = session
+        #: Whether the pipeline may call sync user functions in place; the
+        #: event loop's driver clears it (see Flask._preprocess_gen).
+        self._erlen_inline = True
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
@@ -252,27 +262,42 @@ class RequestContext:
 
     def copy(self) -> RequestContext:
         """Return a new context for the same request, sharing its session."""
+        session = self._session
+        if session is None and self._cv_tokens:
+            # The copy shares the session, so a deferred one is opened now.
+            session = self._open_session()
         return self.__class__(
             self.app,
             environ=self.request.environ,
             request=self.request,
-            session=self._session,
+            session=session,
         )
 
     @property
     def session(self) -> SessionMixin:
         """The session; reading it marks it accessed (``Vary: Cookie``)."""
-        if self._session is None:
-            raise RuntimeError(
-                "The session has not been opened yet: push the request context"
-                " (with ctx: ...) before reading ctx.session."
-            )
-        self._session.accessed = True
-        return self._session
+        session = self._session
+        if session is None:
+            if not self._cv_tokens:
+                raise RuntimeError(
+                    "The session has not been opened yet: push the request"
+                    " context (with ctx: ...) before reading ctx.session."
+                )
+            session = self._open_session()
+        session.accessed = True
+        return session
 
     @session.setter
     def session(self, value: SessionMixin) -> None:
         self._session = value
+
+    def _open_session(self) -> SessionMixin:
+        session_interface = self.app.session_interface
+        session = session_interface.open_session(self.app, self.request)
+        if session is None:
+            session = session_interface.make_null_session(self.app)
+        self._session = session
+        return session
 
     def match_request(self) -> None:
         """Match the URL and store the rule and arguments on the request."""
@@ -293,11 +318,17 @@ class RequestContext:
             app_ctx = None
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
 
-        if self._session is None:
-            session_interface = self.app.session_interface
-            self._session = session_interface.open_session(self.app, self.request)
-            if self._session is None:
-                self._session = session_interface.make_null_session(self.app)
+        # PERF: without a session cookie the default interface's session is
+        # a new empty one, so it is opened on first use instead, and not at
+        # all by the many requests that never touch it. An interface class
+        # opts in with ``_erlen_lazy_open`` in its own body (a subclass may
+        # open differently, so it is not inherited).
+        if self._session is None and not (
+            type(self.app.session_interface).__dict__.get("_erlen_lazy_open")
+            and self.app.config["SESSION_COOKIE_NAME"]
+            not in self.request.environ.get("HTTP_COOKIE", "")
+        ):
+            self._open_session()
 
         # NOTE: matched after the session is opened, so that custom URL
         # converters can use the session.
@@ -318,9 +349,14 @@ class RequestContext:
                     request_close()
         finally:
             ctx = _cv_request.get()
-            _, app_ctx = _pop_own_token(
-                _cv_request, self._cv_tokens, lambda entry: entry[0]
-            )
+            tokens = self._cv_tokens
+            try:
+                # PERF: the newest token is nearly always this context's own.
+                _cv_request.reset(tokens[-1][0])
+            except ValueError:
+                _, app_ctx = _pop_own_token(_cv_request, tokens, lambda entry: entry[0])
+            else:
+                app_ctx = tokens.pop()[1]
             if clear_request:
                 ctx.request.environ["erlen.request"] = None
             if app_ctx is not None:

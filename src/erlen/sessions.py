@@ -318,6 +318,10 @@ class SecureCookieSessionInterface(SessionInterface):
     Anyone can read the data; nobody without the key can change it.
     """
 
+    #: Opening is deferred to the session's first use (see
+    #: ``RequestContext.push``): for this class, nothing observes the delay.
+    _erlen_lazy_open = True
+
     #: The salt mixed into the key, so that a signature made for another
     #: purpose with the same secret key is not a valid session signature.
     salt = "cookie-session"
