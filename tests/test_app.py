@@ -13,7 +13,6 @@ import pytest
 import erlen
 from erlen import app as app_module
 from erlen.app import _debug_flag_from_env
-from erlen.app import _in_thread_after_step
 from erlen.app import _is_async_callable
 from erlen.app import _is_http_exception
 from erlen.app import _make_timedelta
@@ -1367,35 +1366,6 @@ def test_any_async_function_selects_async_driver(
     assert app._has_async_functions()
     app._erlen_setup()
     assert app._erlen_chain_in_thread is False
-
-
-def test_in_thread_after_step_ignores_cancelled_outer() -> None:
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        started = threading.Event()
-        release = threading.Event()
-
-        def work() -> int:
-            started.set()
-            release.wait(5)
-            return 1
-
-        outer = _in_thread_after_step(loop, work)
-        await asyncio.sleep(0)
-        while not started.is_set():
-            await asyncio.sleep(0.001)
-        outer.cancel()
-        release.set()
-        # Let the worker finish and the relay run on a cancelled future.
-        for _ in range(100):
-            await asyncio.sleep(0.001)
-        assert outer.cancelled()
-
-        failing = _in_thread_after_step(loop, lambda: 1 // 0)
-        with pytest.raises(ZeroDivisionError):
-            await failing
-
-    asyncio.run(main())
 
 
 def test_default_test_client(app: erlen.Flask) -> None:

@@ -107,6 +107,44 @@ def _run_task_once(
         loop.close()
 
 
+async def await_in_context(
+    coro: t.Coroutine[t.Any, t.Any, T], context: contextvars.Context
+) -> T:
+    """Await ``coro`` from the calling task, each of its steps run in ``context``.
+
+    What ``create_task(coro, context=context)`` gives, without a task: no
+    extra turn of the event loop, and a coroutine that never suspends (most
+    views) costs one ``context.run``. When ``coro`` waits on a future, the
+    calling task waits on it instead, and ``coro`` resumes once it is done;
+    the calling task's cancellation is passed on to ``coro``.
+    """
+    run = context.run
+    send = coro.send
+    value: t.Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            if error is None:
+                yielded = run(send, value)
+            else:
+                yielded = run(coro.throw, error)
+        except StopIteration as stop:
+            return t.cast(T, stop.value)
+        value = error = None
+        try:
+            if yielded is None:
+                # A bare yield (asyncio.sleep(0)): give the loop one turn.
+                await asyncio.sleep(0)
+            else:
+                # As a task does: take over the wait (the future refuses a
+                # second waiter while marked blocking). The future's own
+                # __await__ in ``coro`` reads its result when resumed.
+                yielded._asyncio_future_blocking = False
+                await yielded
+        except BaseException as e:
+            error = e
+
+
 async def _await(awaitable: t.Awaitable[T]) -> T:
     # NOTE: __anext__() and aclose() give awaitables, not coroutines, and a
     # task needs a coroutine.
