@@ -1,5 +1,9 @@
 """The request and response classes an erlen app uses, with Flask's additions."""
 
+# Lazy attributes are documented like attributes ("The request headers."),
+# as for properties; ruff only knows property and cached_property as such.
+# ruff: noqa: D401
+
 from __future__ import annotations
 
 import typing as t
@@ -9,6 +13,7 @@ from .datastructures import Headers
 from .exceptions import BadRequest
 from .exceptions import HTTPException
 from .globals import _cv_app
+from .sansio._lazy import lazy_property
 from .sansio.request import Request as _SansIORequest
 from .sansio.response import Response as _SansIOResponse
 
@@ -18,6 +23,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 def _wsgi_decode(value: str) -> str:
     # WSGI carries path bytes as latin-1 code points; the URL is UTF-8.
+    if value.isascii():
+        # PERF: ASCII reads the same either way; skip the two codec passes.
+        return value
     try:
         return value.encode("latin-1").decode("utf-8", "replace")
     except UnicodeEncodeError:
@@ -63,32 +71,78 @@ class Request(_SansIORequest):
         populate_request: bool = True,
         shallow: bool = False,
     ) -> None:
-        headers: Headers | EnvironHeaders
-        raw = environ.get("erlen.raw_headers")
-        if raw is not None:
-            # ASGI: the server's header list as given, never merged by name.
-            headers = Headers._from_received(
-                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
-            )
-        else:
-            headers = EnvironHeaders(environ)
-        super().__init__(
-            method=environ.get("REQUEST_METHOD", "GET"),
-            scheme=environ.get("wsgi.url_scheme", "http"),
-            server=_server_from_environ(environ),
-            root_path=_wsgi_decode(environ.get("SCRIPT_NAME") or ""),
-            path=_wsgi_decode(environ.get("PATH_INFO") or ""),
-            query_string=environ.get("QUERY_STRING", "").encode("latin-1"),
-            headers=headers,
-            remote_addr=environ.get("REMOTE_ADDR"),
-            stream=environ.get("wsgi.input"),
-            input_terminated=bool(environ.get("wsgi.input_terminated")),
-        )
+        # PERF: nothing is read from the environ here; method, path, headers
+        # and the rest are lazy properties below, computed on first access,
+        # since most requests touch only a few of them.
         #: The WSGI-shaped environ this request was built from.
         self.environ = environ
         self.shallow = shallow
         if populate_request and not shallow:
             environ["erlen.request"] = self
+
+    # The sansio constructor's arguments, read from the environ on first use.
+
+    @lazy_property
+    def method(self) -> str:
+        """The request method, uppercased."""
+        return self.environ.get("REQUEST_METHOD", "GET").upper()  # type: ignore[no-any-return]
+
+    @lazy_property
+    def scheme(self) -> str:
+        """The URL scheme, such as ``https``."""
+        return self.environ.get("wsgi.url_scheme", "http")  # type: ignore[no-any-return]
+
+    @lazy_property
+    def server(self) -> tuple[str, int | None] | None:
+        """The server address ``(host, port)``, or ``None``."""
+        return _server_from_environ(self.environ)
+
+    @lazy_property
+    def root_path(self) -> str:
+        """The mount prefix, without a trailing slash."""
+        return _wsgi_decode(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
+
+    @lazy_property
+    def path(self) -> str:
+        """The path after :attr:`root_path`, always starting with ``/``."""
+        path = self.environ.get("PATH_INFO") or ""
+        # PERF: the usual path is ASCII and starts with one "/": no decoding
+        # and no new string.
+        if path.isascii():
+            if path[:1] == "/" and path[1:2] != "/":
+                return path
+            return "/" + path.lstrip("/")
+        return "/" + _wsgi_decode(path).lstrip("/")
+
+    @lazy_property
+    def query_string(self) -> bytes:
+        """The raw query string bytes."""
+        return self.environ.get("QUERY_STRING", "").encode("latin-1")  # type: ignore[no-any-return]
+
+    @lazy_property
+    def headers(self) -> Headers:
+        """The request headers."""
+        raw = self.environ.get("erlen.raw_headers")
+        if raw is not None:
+            # ASGI: the server's header list as given, never merged by name.
+            return Headers._from_received(
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+            )
+        return EnvironHeaders(self.environ)
+
+    @lazy_property
+    def remote_addr(self) -> str | None:
+        """The client address, if known."""
+        return self.environ.get("REMOTE_ADDR")
+
+    @lazy_property
+    def input_terminated(self) -> bool:
+        """Whether the server terminates the body stream itself."""
+        return bool(self.environ.get("wsgi.input_terminated"))
+
+    @lazy_property
+    def _raw_stream(self) -> t.IO[bytes] | None:
+        return self.environ.get("wsgi.input")
 
     @property
     def remote_user(self) -> str | None:

@@ -169,6 +169,11 @@ class JSONProvider:
         return self._app.response_class(self.dumps(obj), mimetype="application/json")
 
 
+# Encoders reused by DefaultJSONProvider.dumps, keyed by their options.
+_encoders: dict[tuple[t.Any, ...], json.JSONEncoder] = {}
+_ENCODERS_MAX = 64
+
+
 class DefaultJSONProvider(JSONProvider):
     """JSON operations with the standard library's :mod:`json`.
 
@@ -208,6 +213,27 @@ class DefaultJSONProvider(JSONProvider):
         :param obj: The data to serialize.
         :param kwargs: Passed to :func:`json.dumps`.
         """
+        if not kwargs or (len(kwargs) == 1 and "separators" in kwargs):
+            # PERF: json.dumps builds a new JSONEncoder for every call with
+            # options; one encoder per option set is built once and reused
+            # (encode() keeps no state between calls).
+            key = (
+                self.default,
+                self.ensure_ascii,
+                self.sort_keys,
+                kwargs.get("separators"),
+            )
+            encoder = _encoders.get(key)
+            if encoder is None:
+                if len(_encoders) >= _ENCODERS_MAX:
+                    _encoders.clear()
+                encoder = _encoders[key] = json.JSONEncoder(
+                    default=key[0],
+                    ensure_ascii=key[1],
+                    sort_keys=key[2],
+                    separators=key[3],
+                )
+            return encoder.encode(obj)
         kwargs.setdefault("default", self.default)
         kwargs.setdefault("ensure_ascii", self.ensure_ascii)
         kwargs.setdefault("sort_keys", self.sort_keys)

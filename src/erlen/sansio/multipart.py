@@ -203,6 +203,11 @@ class MultipartParser:
         self._carry = buffer[end:]
 
     def _skip_preamble(self, buffer: bytearray, data: bytes) -> bytes:
+        if buffer == b"\n" and data.startswith(self._delimiter[1:]):
+            # PERF: the usual body starts with its delimiter (no preamble):
+            # hand it on as it is instead of copying it twice.
+            self._preamble = None
+            return data
         buffer += data
         index = buffer.find(self._delimiter)
         if index == -1:

@@ -1,11 +1,14 @@
 """The sans-IO Request: an HTTP request built from plain values, parsed lazily."""
 
+# Lazy attributes are documented like attributes ("The request headers."),
+# as for properties; ruff only knows property and cached_property as such.
+# ruff: noqa: D401
+
 from __future__ import annotations
 
 import json
 import re
 import typing as t
-from functools import cached_property
 from io import BytesIO
 from urllib.parse import quote
 
@@ -36,6 +39,7 @@ from ..http import parse_set_header
 from ..urls import parse_qsl
 from ..urls import uri_to_iri
 from ._json import check_json_depth
+from ._lazy import lazy_property
 from ._stream import LimitedStream
 from ._stream import too_large
 from .formparser import default_stream_factory
@@ -68,12 +72,35 @@ _PATH_SAFE = "!$&'()*+,/:;=@%"
 _QUERY_SAFE = "!$&'()*+,/:;=?@%"
 
 
-def _host_is_trusted(host: str, trusted_hosts: Collection[str] | None) -> bool:
+# PERF: the host is validated on every request, and a server sees few
+# distinct Host values; a well-formed one is remembered (with its port, or
+# None) so the regex runs once per value. Bounded like the header-name cache,
+# so hostile Host headers cannot grow it without limit.
+_valid_hosts: dict[str, str | None] = {}
+_VALID_HOSTS_MAX = 256
+
+
+def _host_port(host: str) -> str | None | t.Literal[False]:
+    """Return the port of a well-formed *host* (None if absent), else False."""
+    try:
+        return _valid_hosts[host]
+    except KeyError:
+        pass
     match = _HOST_RE.fullmatch(host)
     if match is None:
         return False
     port = match.group(1)
     if port is not None and int(port) > 65535:
+        return False
+    if len(_valid_hosts) >= _VALID_HOSTS_MAX:
+        _valid_hosts.clear()
+    _valid_hosts[host] = port
+    return port
+
+
+def _host_is_trusted(host: str, trusted_hosts: Collection[str] | None) -> bool:
+    port = _host_port(host)
+    if port is False:
         return False
     if not trusted_hosts:
         return True
@@ -272,7 +299,7 @@ class Request:
         """Alias of :attr:`root_path`."""
         return self.root_path
 
-    @cached_property
+    @lazy_property
     def full_path(self) -> str:
         """The path followed by ``?`` and the query string."""
         return f"{self.path}?{self.query_string.decode(errors='replace')}"
@@ -282,7 +309,7 @@ class Request:
         """Whether the scheme is ``https`` or ``wss``."""
         return self.scheme in ("https", "wss")
 
-    @cached_property
+    @lazy_property
     def host(self) -> str:
         """The host (with the port if not the scheme's default) the request is for.
 
@@ -296,19 +323,19 @@ class Request:
             self.scheme, self.headers.get("Host"), self.server, self.trusted_hosts
         )
 
-    @cached_property
+    @lazy_property
     def url(self) -> str:
         """The full URL: scheme, host, root path, path and query string."""
         return _current_url(
             self.scheme, self.host, self.root_path, self.path, self.query_string
         )
 
-    @cached_property
+    @lazy_property
     def base_url(self) -> str:
         """The URL without the query string."""
         return _current_url(self.scheme, self.host, self.root_path, self.path)
 
-    @cached_property
+    @lazy_property
     def root_url(self) -> str:
         """The scheme, host and root path, ending with ``/``."""
         return _current_url(self.scheme, self.host, self.root_path)
@@ -318,12 +345,12 @@ class Request:
         """Alias of :attr:`root_url`."""
         return self.root_url
 
-    @cached_property
+    @lazy_property
     def host_url(self) -> str:
         """The scheme and host, ending with ``/``."""
         return _current_url(self.scheme, self.host)
 
-    @cached_property
+    @lazy_property
     def args(self) -> MultiDict[str, str]:
         """The query string arguments; bytes that are not UTF-8 stay ``%XX``."""
         return self.parameter_storage_class(
@@ -332,7 +359,7 @@ class Request:
 
     # Client ----------------------------------------------------------------
 
-    @cached_property
+    @lazy_property
     def access_route(self) -> list[str]:
         """The ``X-Forwarded-For`` addresses, else :attr:`remote_addr`.
 
@@ -346,18 +373,18 @@ class Request:
             return self.list_storage_class([self.remote_addr])
         return self.list_storage_class()
 
-    @cached_property
+    @lazy_property
     def cookies(self) -> MultiDict[str, str]:
         """The cookies sent with the request."""
         header = ";".join(self.headers.getlist("Cookie"))
         return parse_cookie(header, cls=self.dict_storage_class)
 
-    @cached_property
+    @lazy_property
     def user_agent(self) -> UserAgent:
         """The ``User-Agent`` header as a :attr:`user_agent_class` object."""
         return self.user_agent_class(self.headers.get("User-Agent", ""))
 
-    @cached_property
+    @lazy_property
     def authorization(self) -> Authorization | None:
         """The parsed ``Authorization`` header, or ``None`` if absent."""
         return Authorization.from_header(self.headers.get("Authorization"))
@@ -369,7 +396,7 @@ class Request:
         """The ``Content-Type`` header."""
         return self.headers.get("Content-Type")
 
-    @cached_property
+    @lazy_property
     def content_length(self) -> int | None:
         """The ``Content-Length`` as an int; ``None`` if absent or chunked.
 
@@ -409,7 +436,7 @@ class Request:
         """The ``Max-Forwards`` header as an int, or ``None``."""
         return _int_or_none(self.headers.get("Max-Forwards"))
 
-    @cached_property
+    @lazy_property
     def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
         return parse_options_header(self.headers.get("Content-Type", ""))
 
@@ -431,66 +458,66 @@ class Request:
             mimetype.startswith("application/") and mimetype.endswith("+json")
         )
 
-    @cached_property
+    @lazy_property
     def pragma(self) -> HeaderSet:
         """The ``Pragma`` header as a set of directives."""
         return parse_set_header(self.headers.get("Pragma", ""))
 
     # Negotiation and caching -----------------------------------------------
 
-    @cached_property
+    @lazy_property
     def accept_mimetypes(self) -> MIMEAccept:
         """The ``Accept`` header."""
         return parse_accept_header(self.headers.get("Accept"), MIMEAccept)
 
-    @cached_property
+    @lazy_property
     def accept_charsets(self) -> CharsetAccept:
         """The ``Accept-Charset`` header."""
         return parse_accept_header(self.headers.get("Accept-Charset"), CharsetAccept)
 
-    @cached_property
+    @lazy_property
     def accept_encodings(self) -> Accept:
         """The ``Accept-Encoding`` header (gzip, br...)."""
         return parse_accept_header(self.headers.get("Accept-Encoding"))
 
-    @cached_property
+    @lazy_property
     def accept_languages(self) -> LanguageAccept:
         """The ``Accept-Language`` header."""
         return parse_accept_header(self.headers.get("Accept-Language"), LanguageAccept)
 
-    @cached_property
+    @lazy_property
     def cache_control(self) -> RequestCacheControl:
         """The ``Cache-Control`` header."""
         return parse_cache_control_header(
             self.headers.get("Cache-Control"), None, RequestCacheControl
         )
 
-    @cached_property
+    @lazy_property
     def if_match(self) -> ETags:
         """The ``If-Match`` ETags."""
         return parse_etags(self.headers.get("If-Match"))
 
-    @cached_property
+    @lazy_property
     def if_none_match(self) -> ETags:
         """The ``If-None-Match`` ETags."""
         return parse_etags(self.headers.get("If-None-Match"))
 
-    @cached_property
+    @lazy_property
     def if_modified_since(self) -> datetime | None:
         """The ``If-Modified-Since`` header as an aware UTC datetime."""
         return parse_date(self.headers.get("If-Modified-Since"))
 
-    @cached_property
+    @lazy_property
     def if_unmodified_since(self) -> datetime | None:
         """The ``If-Unmodified-Since`` header as an aware UTC datetime."""
         return parse_date(self.headers.get("If-Unmodified-Since"))
 
-    @cached_property
+    @lazy_property
     def if_range(self) -> IfRange:
         """The ``If-Range`` header."""
         return parse_if_range_header(self.headers.get("If-Range"))
 
-    @cached_property
+    @lazy_property
     def range(self) -> Range | None:
         """The ``Range`` header, or ``None`` if absent or invalid."""
         return parse_range_header(self.headers.get("Range"))
@@ -508,12 +535,12 @@ class Request:
 
     # Body ------------------------------------------------------------------
 
-    @cached_property
+    @lazy_property
     def input_stream(self) -> t.IO[bytes]:
         """The raw body stream, with no length checks; prefer :attr:`stream`."""
         return BytesIO() if self._raw_stream is None else self._raw_stream
 
-    @cached_property
+    @lazy_property
     def stream(self) -> t.IO[bytes]:
         """The body stream, safe to read to its end.
 
@@ -547,7 +574,7 @@ class Request:
             )
         return self.input_stream
 
-    @cached_property
+    @lazy_property
     def data(self) -> bytes:
         """The raw body; empty if it was form data (see :attr:`form`)."""
         return self.get_data(parse_form_data=True)
@@ -645,7 +672,7 @@ class Request:
         d = self.__dict__
         d["stream"], d["form"], d["files"] = data
 
-    @cached_property
+    @lazy_property
     def form(self) -> MultiDict[str, str]:
         """The form fields of an urlencoded or multipart body.
 
@@ -655,13 +682,13 @@ class Request:
         self._load_form_data()
         return t.cast("MultiDict[str, str]", self.__dict__["form"])
 
-    @cached_property
+    @lazy_property
     def files(self) -> MultiDict[str, FileStorage]:
         """The uploaded files of a multipart body, as FileStorage objects."""
         self._load_form_data()
         return t.cast("MultiDict[str, FileStorage]", self.__dict__["files"])
 
-    @cached_property
+    @lazy_property
     def values(self) -> CombinedMultiDict[str, str]:
         """:attr:`args` combined with :attr:`form` (args only for GET)."""
         sources: list[MultiDict[str, str]] = [self.args]

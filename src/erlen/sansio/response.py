@@ -79,6 +79,18 @@ _CHARSET_MIMETYPES = frozenset(
     }
 )
 
+_UNSET: t.Any = object()
+
+# PERF: the usual spellings of the header names get_wsgi_headers looks at,
+# mapped to lowercase without calling str.lower() on them.
+_SPECIAL_NAMES = {
+    "Content-Type": "content-type",
+    "Content-Length": "content-length",
+    "Location": "location",
+    "Content-Location": "content-location",
+    "Set-Cookie": "set-cookie",
+}
+
 # PERF: ranges of seekable bodies are read in blocks of this size.
 _RANGE_BLOCK_SIZE = 64 * 1024
 
@@ -111,6 +123,21 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
     ):
         return f"{mimetype}; charset={charset}"
     return mimetype
+
+
+# PERF: Content-Type values for the mimetypes responses are created with
+# (application/json for jsonify...), computed and validated once. Bounded.
+_content_types: dict[str, str] = {}
+
+
+def _content_type_for(mimetype: str) -> str:
+    ct = get_content_type(mimetype)
+    # APPSEC: validated like any header write; only a valid value is cached.
+    Headers().set("Content-Type", ct)
+    if len(_content_types) >= 256:
+        _content_types.clear()
+    _content_types[mimetype] = ct
+    return ct
 
 
 def _clean_status(value: t.Any) -> tuple[str, int]:
@@ -435,6 +462,7 @@ class Response:
     headers: Headers
     #: The body: a list of ``bytes``/``str`` when fixed, any iterable when streamed.
     response: Iterable[t.Any]
+    _on_close: list[Callable[[], t.Any]]
 
     def __init__(
         self,
@@ -450,6 +478,15 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
+        if (
+            headers is None
+            and content_type is None
+            and status is None
+            and (response.__class__ is str or response.__class__ is bytes)
+            and self._plain_set_data
+        ):
+            self._init_plain(response, mimetype, direct_passthrough)
+            return
         if isinstance(headers, Headers):
             self.headers = headers
         elif not headers:
@@ -467,13 +504,71 @@ class Response:
             self.default_status if status is None else status
         )
         self.direct_passthrough = direct_passthrough
-        self._on_close: list[Callable[[], t.Any]] = []
+        self._on_close = []
         if response is None:
             self.response = []
         elif isinstance(response, (str, bytes, bytearray)):
             self.set_data(response)
         else:
             self.response = response
+
+    def _init_plain(
+        self, response: str | bytes, mimetype: str | None, direct_passthrough: bool
+    ) -> None:
+        # PERF: the common ``Response(body)`` (and jsonify's): headers, status
+        # line and content type come from per-class precomputed values, and
+        # the pairs are known valid, so the write checks are skipped.
+        cls = type(self)
+        cache = cls._defaults_cache
+        if cache[0] is not cls.default_mimetype or cache[1] is not cls.default_status:
+            cache = cls._compute_defaults()
+        self._status, self._status_code = cache[3]
+        if mimetype is None:
+            ct = cache[2]
+        else:
+            ct = _content_types.get(mimetype)
+            if ct is None:
+                ct = _content_type_for(mimetype)
+        self.direct_passthrough = direct_passthrough
+        self._on_close = []
+        body = response.encode() if response.__class__ is str else response
+        self.response = [body]
+        pairs = [] if ct is None else [("Content-Type", ct)]
+        if self.automatically_set_content_length:
+            pairs.append(("Content-Length", str(len(body))))
+        self.headers = Headers._from_received(pairs)
+
+    # PERF: the Content-Type and status line __init__ derives from
+    # default_mimetype and default_status, cached per class as
+    # ``(default_mimetype, default_status, content type, (line, code))``. The
+    # first two are compared by identity on use, so changing a default on a
+    # class (or inheriting another class's cache) never serves a stale value.
+    _defaults_cache: t.ClassVar[tuple[t.Any, t.Any, str | None, tuple[str, int]]] = (
+        _UNSET,
+        _UNSET,
+        None,
+        ("", 0),
+    )
+    _plain_set_data: t.ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass overriding set_data expects the constructor to call it.
+        cls._plain_set_data = cls.set_data is Response.set_data
+
+    @classmethod
+    def _compute_defaults(
+        cls,
+    ) -> tuple[t.Any, t.Any, str | None, tuple[str, int]]:
+        mimetype = cls.default_mimetype
+        status = cls.default_status
+        ct = None if mimetype is None else get_content_type(mimetype)
+        if ct is not None:
+            # APPSEC: checked like any header write before it is cached.
+            Headers().set("Content-Type", ct)
+        cache = (mimetype, status, ct, _clean_status(status))
+        cls._defaults_cache = cache
+        return cache
 
     def __repr__(self) -> str:
         if self.is_sequence:
@@ -1094,8 +1189,12 @@ class Response:
         :param environ: the WSGI environ (used only to make ``Location``
             absolute).
         """
-        headers = Headers(self.headers)
         status = self._status_code
+        if 200 <= status and status != 204 and status != 304:
+            fast = self._plain_wsgi_headers()
+            if fast is not None:
+                return fast
+        headers = Headers(self.headers)
         location = headers.get("Location")
         if location is not None:
             location = iri_to_uri(location)
@@ -1121,6 +1220,33 @@ class Response:
             headers["Content-Length"] = str(length)
         return headers
 
+    def _plain_wsgi_headers(self) -> Headers | None:
+        """Return get_wsgi_headers()'s result for a 2xx-5xx (not 204/304) status.
+
+        None if a ``Location`` or ``Content-Location`` needs the full path.
+        """
+        # PERF: one pass over the names and one list copy; the pairs were
+        # validated when added.
+        pairs = self.headers._list
+        has_length = False
+        for name, _ in pairs:
+            lname = _SPECIAL_NAMES.get(name)
+            if lname is None:
+                lname = name.lower()
+            if lname == "content-length":
+                has_length = True
+            elif lname == "location" or lname == "content-location":
+                return None
+        pairs = list(pairs)
+        if not has_length and self.automatically_set_content_length:
+            body = self.response
+            if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes:
+                pairs.append(("Content-Length", str(len(body[0]))))
+            elif self.is_sequence:
+                length = sum(len(chunk) for chunk in self.iter_encoded())
+                pairs.append(("Content-Length", str(length)))
+        return Headers._from_received(pairs)
+
     def get_app_iter(self, environ: t.Any) -> Iterable[bytes]:
         """Return the body to send: empty for HEAD and for 1xx, 204 and 304.
 
@@ -1131,6 +1257,13 @@ class Response:
             return ()
         if self.direct_passthrough:
             return t.cast("Iterable[bytes]", self.response)
+        body = self.response
+        # PERF: a body that is one bytes object is sent as it is, without a
+        # generator to encode it.
+        if body.__class__ is list and len(body) == 1:
+            chunk = body[0]
+            if chunk.__class__ is bytes:
+                return (chunk,)
         return self.iter_encoded()
 
     def get_wsgi_response(
