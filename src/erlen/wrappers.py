@@ -1,9 +1,5 @@
 """The request and response classes an erlen app uses, with Flask's additions."""
 
-# Lazy attributes are documented like attributes ("The request headers."),
-# as for properties; ruff only knows property and cached_property as such.
-# ruff: noqa: D401
-
 from __future__ import annotations
 
 import typing as t

@@ -1,9 +1,5 @@
 """The sans-IO Request: an HTTP request built from plain values, parsed lazily."""
 
-# Lazy attributes are documented like attributes ("The request headers."),
-# as for properties; ruff only knows property and cached_property as such.
-# ruff: noqa: D401
-
 from __future__ import annotations
 
 import json
