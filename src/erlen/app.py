@@ -1279,18 +1279,31 @@ class Flask(Scaffold):
         app_ctx = ctx._cv_tokens[-1][1]
         try:
             ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
-            yield from self._step(
-                "do_teardown_request", self._teardown_request_gen, exc
-            )
+            # PERF: most apps have nothing to run at teardown.
+            if (
+                self.teardown_request_funcs
+                or signals.request_tearing_down.receivers
+                or "do_teardown_request" in self._erlen_overridden
+            ):
+                yield from self._step(
+                    "do_teardown_request", self._teardown_request_gen, exc
+                )
         finally:
             # NOTE: as in Flask, a failing teardown_request function still
             # lets the app context tear down and both contexts pop.
             try:
                 if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
                     app_ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
-                    yield from self._step(
-                        "do_teardown_appcontext", self._teardown_appcontext_gen, exc
-                    )
+                    if (
+                        self.teardown_appcontext_funcs
+                        or signals.appcontext_tearing_down.receivers
+                        or "do_teardown_appcontext" in self._erlen_overridden
+                    ):
+                        yield from self._step(
+                            "do_teardown_appcontext",
+                            self._teardown_appcontext_gen,
+                            exc,
+                        )
             finally:
                 ctx.pop(exc)
 

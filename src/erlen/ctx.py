@@ -69,14 +69,11 @@ class _AppCtxGlobals:
         except KeyError:
             raise AttributeError(name) from None
 
-    def __setattr__(self, name: str, value: t.Any) -> None:
-        self.__dict__[name] = value
+    if t.TYPE_CHECKING:  # pragma: no cover
+        # PERF: at run time, object's own (C) setattr and delattr do this.
+        def __setattr__(self, name: str, value: t.Any) -> None: ...
 
-    def __delattr__(self, name: str) -> None:
-        try:
-            del self.__dict__[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        def __delattr__(self, name: str) -> None: ...
 
     def get(self, name: str, default: t.Any | None = None) -> t.Any:
         """Return the attribute ``name``, or ``default`` if it is not set."""
