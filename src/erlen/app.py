@@ -78,6 +78,8 @@ T_template_global = t.TypeVar("T_template_global", bound=t.Callable[..., t.Any])
 T_template_test = t.TypeVar("T_template_test", bound=t.Callable[..., bool])
 
 _sentinel: t.Any = object()
+_HTTP_EXCEPTION_GET_RESPONSE = HTTPException.get_response
+_HTTP_EXCEPTION_GET_HEADERS = HTTPException.get_headers
 #: The scopes of a request outside any blueprint: the app's only.
 _APP_SCOPE: tuple[str | None, ...] = (None,)
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
@@ -885,16 +887,32 @@ class Flask(Scaffold):
                 " without a return statement."
             )
         if not isinstance(rv, self.response_class):
-            if isinstance(rv, (str, bytes, bytearray)) or isinstance(
-                rv, (cabc.Iterator, cabc.AsyncIterable)
+            # PERF: the common kinds first, the ABC checks (slow) last; no
+            # value is of two of these kinds.
+            if isinstance(rv, (str, bytes, bytearray)):
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                rv = self.json.response(rv)
+            elif (
+                isinstance(rv, HTTPException)
+                and rv.response is None
+                and type(rv).get_response is _HTTP_EXCEPTION_GET_RESPONSE
             ):
+                # The error page built as the app's response class at once,
+                # not built as a base response and converted.
+                if type(rv).get_headers is _HTTP_EXCEPTION_GET_HEADERS:
+                    rv = self.response_class(
+                        rv.get_body(), rv.code, mimetype="text/html"
+                    )
+                else:
+                    rv = self.response_class(rv.get_body(), rv.code, rv.get_headers())
+            elif isinstance(rv, (cabc.Iterator, cabc.AsyncIterable)):
                 # NOTE: an async iterable body is served by both drivers.
                 rv = self.response_class(
                     t.cast(t.Any, rv), status=status, headers=headers
                 )
                 status = headers = None
-            elif isinstance(rv, (dict, list)):
-                rv = self.json.response(rv)
             elif _is_http_exception(rv):
                 rv = rv.get_response()
                 if not isinstance(rv, self.response_class):
