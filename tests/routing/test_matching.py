@@ -446,3 +446,105 @@ def test_build_skips_rule_whose_converter_refuses():
     a = m.bind("h")
     assert a.build("e", {"x": "ok"}) == "/p/ok"
     assert a.build("e", {"x": "bad"}) == "/q/bad"
+
+
+_ADAPTER_FIELDS = (
+    "map",
+    "server_name",
+    "script_name",
+    "subdomain",
+    "url_scheme",
+    "path_info",
+    "default_method",
+    "query_args",
+    "websocket",
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, ("example.com", "/", "/", None)),
+        ({"SCRIPT_NAME": "/app"}, ("example.com", "/app/", "/", None)),
+        ({"SCRIPT_NAME": "/app/"}, ("example.com", "/app/", "/", None)),
+        ({"SCRIPT_NAME": None}, ("example.com", "/", "/", None)),
+        ({"SCRIPT_NAME": "/caf\u00c3\u00a9"}, ("example.com", "/café/", "/", None)),
+        ({"PATH_INFO": None}, ("example.com", "/", "/", None)),
+        ({"QUERY_STRING": "a=1"}, ("example.com", "/", "/", "a=1")),
+        ({"QUERY_STRING": "a=\u00c3\u00a9"}, ("example.com", "/", "/", "a=é")),
+        ({"HTTP_HOST": "B\u00fccher.example"}, ("", "/", "/", None)),
+    ],
+)
+def test_bind_to_environ_agrees_with_bind(env, expected):
+    m = Map([Rule("/", endpoint="i")])
+    a = m.bind_to_environ(_environ(**env))
+    server_name, script_name, path_info, query_args = expected
+    b = m.bind(
+        server_name,
+        script_name,
+        url_scheme="http",
+        path_info=path_info,
+        query_args=query_args,
+    )
+    assert [getattr(a, f) for f in _ADAPTER_FIELDS] == [
+        getattr(b, f) for f in _ADAPTER_FIELDS
+    ]
+    # PERF: adapters are made once per request and have no instance dict.
+    assert not hasattr(a, "__dict__")
+
+
+def test_bind_to_environ_idna_server_name():
+    env = _environ(HTTP_HOST="xn--bcher-kva.example")
+    a = Map().bind_to_environ(env, server_name="Bücher.example", subdomain="")
+    assert a.server_name == "xn--bcher-kva.example"
+    with pytest.raises(BadHost):
+        Map().bind_to_environ(env, server_name="a" * 70 + ".com", subdomain="")
+
+
+def test_host_matching_bind_to_environ_rejects_subdomain():
+    m = Map([Rule("/", endpoint="h", host="example.com")], host_matching=True)
+    with pytest.raises(RuntimeError, match="Host matching is enabled"):
+        m.bind_to_environ(_environ(), subdomain="x")
+
+
+def test_host_caches_are_bounded(monkeypatch):
+    from erlen.routing import map as map_module
+
+    monkeypatch.setattr(map_module, "_CACHE_SIZE", 2)
+    monkeypatch.setattr(map_module, "_host_cache", {})
+    monkeypatch.setattr(map_module, "_idna_cache", {})
+    m = Map()
+    hosts = ["A.example", "b.example:8080", "c.example", "bad host", "A.example"]
+    for _ in range(2):  # the second round is served (partly) from the caches
+        got = [m.bind_to_environ(_environ(HTTP_HOST=h)).server_name for h in hosts]
+        assert got == ["a.example", "b.example:8080", "c.example", "", "a.example"]
+        assert len(map_module._host_cache) <= 2
+        assert len(map_module._idna_cache) <= 2
+    # The scheme is part of the key: the default port differs.
+    https = _environ(HTTP_HOST="a.example:443", **{"wsgi.url_scheme": "https"})
+    assert m.bind_to_environ(https).server_name == "a.example"
+    http = _environ(HTTP_HOST="a.example:443")
+    assert m.bind_to_environ(http).server_name == "a.example:443"
+
+
+def test_static_rules_added_after_matching_are_seen():
+    m = Map([Rule("/a", endpoint="a")])
+    a = m.bind("example.com")
+    assert a.match("/a") == ("a", {})
+    m.add(Rule("/b", endpoint="b"))
+    assert a.match("/b") == ("b", {})
+
+
+def test_match_method_case_and_static_fallbacks():
+    a = adapter(
+        Rule("/a", endpoint="a", methods=["PURGE"]),
+        Rule("/old", endpoint="old", redirect_to="/a"),
+        Rule("/s", endpoint="s", methods=["POST"]),
+    )
+    assert a.match("/a", method="purge") == ("a", {})
+    assert a.match("/a", method="PURGE", return_rule=True)[0].rule == "/a"
+    with pytest.raises(RequestRedirect) as e:
+        a.match("/old")
+    assert e.value.new_url == "http://example.com/a"
+    with pytest.raises(MethodNotAllowed):
+        a.match("/s", method="get")

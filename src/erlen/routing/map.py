@@ -35,6 +35,12 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 _QueryArgs = t.Mapping[str, t.Any] | str | None
 
+_new_object = object.__new__
+# PERF: methods that need no upper() call (a set lookup is cheaper).
+_UPPER_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+)
+
 # APPSEC: the characters a Host header may carry (name or IPv4, or [IPv6]),
 # with an optional port; anything else is treated as "no host".
 _HOST_RE = re.compile(
@@ -43,26 +49,27 @@ _HOST_RE = re.compile(
 )
 
 
-def _host_from_environ(environ: t.Mapping[str, t.Any]) -> str:
-    """Return the request's ``host[:port]`` from a WSGI environ, or "" if unusable.
+def _host_from_server(environ: t.Mapping[str, t.Any]) -> str:
+    """Return ``host[:port]`` from ``SERVER_NAME``/``SERVER_PORT``, or "" if unusable.
 
-    The ``Host`` header wins over ``SERVER_NAME``/``SERVER_PORT``; the scheme's
-    default port is dropped.
+    Used when the request has no ``Host`` header; the scheme's default port
+    is dropped.
     """
-    scheme = environ["wsgi.url_scheme"]
-    host = environ.get("HTTP_HOST")
-    if host is None:
-        name = environ.get("SERVER_NAME")
-        if name is None:
-            return ""
-        try:
-            port = int(environ.get("SERVER_PORT"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            # A Unix socket has no port, and no useful host either.
-            return ""
-        if ":" in name and name[0] != "[":
-            name = f"[{name}]"
-        host = f"{name}:{port}"
+    name = environ.get("SERVER_NAME")
+    if name is None:
+        return ""
+    try:
+        port = int(environ.get("SERVER_PORT"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        # A Unix socket has no port, and no useful host either.
+        return ""
+    if ":" in name and name[0] != "[":
+        name = f"[{name}]"
+    return _clean_host(environ["wsgi.url_scheme"], f"{name}:{port}")
+
+
+def _clean_host(scheme: str, host: str) -> str:
+    """Return *host* without the scheme's default port, or "" if it is not valid."""
     if scheme in {"http", "ws"}:
         host = host.removesuffix(":80")
     elif scheme in {"https", "wss"}:
@@ -70,7 +77,50 @@ def _host_from_environ(environ: t.Mapping[str, t.Any]) -> str:
     m = _HOST_RE.fullmatch(host)
     if m is None or (m.group(2) and int(m.group(2)) > 65535):
         return ""
-    return t.cast(str, host)
+    return host
+
+
+# PERF: the same few Host headers arrive again and again, so their validated,
+# lower-cased form (and the IDNA form of a server name) is computed once.
+# Keyed by the raw strings; bounded, and simply emptied when full, so a client
+# sending many different hosts costs memory of at most _CACHE_SIZE entries.
+_CACHE_SIZE = 256
+_host_cache: dict[tuple[str, str], str] = {}
+_idna_cache: dict[str, str] = {}
+
+
+def _cache_host(scheme: str, host: str) -> str:
+    """Return ``_clean_host(scheme, host).lower()`` and remember it in the cache."""
+    value = _clean_host(scheme, host).lower()
+    if len(_host_cache) >= _CACHE_SIZE:
+        _host_cache.clear()
+    _host_cache[scheme, host] = value
+    return value
+
+
+def _idna_server_name(server_name: str) -> str:
+    """Return *server_name* lower-cased with its host part IDNA-encoded.
+
+    :raise BadHost: if the host cannot be IDNA-encoded.
+    """
+    value = _idna_cache.get(server_name)
+    if value is None:
+        # The port is not part of IDNA and could push a label over 63 octets.
+        host, sep, port = server_name.lower().partition(":")
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as e:
+            raise BadHost() from e
+        value = f"{host}{sep}{port}"
+        if len(_idna_cache) >= _CACHE_SIZE:
+            _idna_cache.clear()
+        _idna_cache[server_name] = value
+    return value
+
+
+def _connection_upgrade(connection: str) -> bool:
+    """Return True if a ``Connection`` header value lists the ``upgrade`` option."""
+    return any(v.strip(" \t") == "upgrade" for v in connection.lower().split(","))
 
 
 def _wsgi_str(value: str) -> str:
@@ -209,7 +259,6 @@ class Map:
         :raise RuntimeError: if host matching is on and a subdomain is given.
         :raise BadHost: if *server_name* cannot be IDNA-encoded.
         """
-        server_name = server_name.lower()
         if self.host_matching:
             if subdomain is not None:
                 raise RuntimeError(
@@ -222,15 +271,9 @@ class Map:
             script_name = "/"
         if path_info is None:
             path_info = "/"
-        # The port is not part of IDNA and could push a label over 63 octets.
-        host, sep, port = server_name.partition(":")
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError as e:
-            raise BadHost() from e
         return MapAdapter(
             self,
-            f"{host}{sep}{port}",
+            _idna_server_name(server_name),
             script_name,
             subdomain,
             url_scheme,
@@ -253,19 +296,33 @@ class Map:
         :param subdomain: the current subdomain, if known.
         :raise TypeError: if *environ* is not a dict.
         """
-        env = getattr(environ, "environ", environ)
-        if not isinstance(env, dict):
-            raise TypeError(
-                f"bind_to_environ() expected a WSGI environ dict (or an object"
-                f" with an 'environ' attribute), got a {type(environ).__name__}."
-            )
-        wsgi_server_name = _host_from_environ(env).lower()
+        # PERF: this runs once per request, so the common case (a dict, a
+        # known Host, ASCII paths, no Upgrade header) avoids every regex,
+        # codec and generator; the results are the same as the general path.
+        if type(environ) is dict:
+            env = environ
+        else:
+            env = getattr(environ, "environ", environ)
+            if not isinstance(env, dict):
+                raise TypeError(
+                    f"bind_to_environ() expected a WSGI environ dict (or an object"
+                    f" with an 'environ' attribute), got a {type(environ).__name__}."
+                )
         scheme = env["wsgi.url_scheme"]
-        upgrade = any(
-            v.strip(" \t") == "upgrade"
-            for v in env.get("HTTP_CONNECTION", "").lower().split(",")
-        )
-        if upgrade and env.get("HTTP_UPGRADE", "").lower() == "websocket":
+        host = env.get("HTTP_HOST")
+        # The Host header wins over SERVER_NAME/SERVER_PORT.
+        if host is None:
+            wsgi_server_name = _host_from_server(env).lower()
+        else:
+            wsgi_server_name = _host_cache.get((scheme, host))
+            if wsgi_server_name is None:
+                wsgi_server_name = _cache_host(scheme, host)
+        upgrade = env.get("HTTP_UPGRADE")
+        if (
+            upgrade is not None
+            and upgrade.lower() == "websocket"
+            and _connection_upgrade(env.get("HTTP_CONNECTION", ""))
+        ):
             scheme = "wss" if scheme == "https" else "ws"
 
         if server_name is None:
@@ -278,7 +335,13 @@ class Map:
             elif scheme in {"https", "wss"}:
                 server_name = server_name.removesuffix(":443")
 
-        if subdomain is None and not self.host_matching:
+        if self.host_matching:
+            if subdomain is not None:
+                raise RuntimeError(
+                    f"Host matching is enabled, so a subdomain ({subdomain!r})"
+                    " cannot be given; pass the full host as server_name."
+                )
+        elif subdomain is None:
             current = wsgi_server_name.split(".")
             real = server_name.split(".")
             offset = -len(real)
@@ -294,20 +357,38 @@ class Map:
             else:
                 subdomain = ".".join(filter(None, current[:offset]))
 
-        def wsgi_value(name: str) -> str | None:
-            value = env.get(name)
-            return None if value is None else _wsgi_str(value)
-
-        return Map.bind(
-            self,
-            server_name,
-            wsgi_value("SCRIPT_NAME"),
-            subdomain,
-            scheme,
-            env["REQUEST_METHOD"],
-            wsgi_value("PATH_INFO"),
-            query_args=wsgi_value("QUERY_STRING"),
-        )
+        # PERF: inline what bind() and MapAdapter.__init__ do (keep them in
+        # step), minus the checks made above: a Python call with eight
+        # arguments costs as much as filling the slots. An ASCII value
+        # (nearly every one) needs no latin-1/UTF-8 round trip.
+        adapter = _new_object(MapAdapter)
+        adapter.map = self
+        idna_name = _idna_cache.get(server_name)
+        if idna_name is None:
+            idna_name = _idna_server_name(server_name)
+        adapter.server_name = idna_name
+        value = env.get("SCRIPT_NAME")
+        if not value:
+            adapter.script_name = "/"
+        else:
+            if not value.isascii():
+                value = _wsgi_str(value)
+            adapter.script_name = value if value[-1] == "/" else f"{value}/"
+        adapter.subdomain = subdomain
+        adapter.url_scheme = scheme
+        value = env.get("PATH_INFO")
+        if value is None:
+            value = "/"
+        elif not value.isascii():
+            value = _wsgi_str(value)
+        adapter.path_info = value
+        adapter.default_method = env["REQUEST_METHOD"]
+        value = env.get("QUERY_STRING")
+        if value is not None and not value.isascii():
+            value = _wsgi_str(value)
+        adapter.query_args = value
+        adapter.websocket = scheme in {"ws", "wss"}
+        return adapter
 
     def update(self) -> None:
         """Re-sort the rules after a change (called before matching and building)."""
@@ -344,6 +425,20 @@ class Map:
 class MapAdapter:
     """A :class:`Map` bound to one server: matches and builds URLs for requests."""
 
+    # PERF: one adapter is made per request; slots make that (and the
+    # attribute reads of match()) cheaper than an instance dict.
+    __slots__ = (
+        "default_method",
+        "map",
+        "path_info",
+        "query_args",
+        "script_name",
+        "server_name",
+        "subdomain",
+        "url_scheme",
+        "websocket",
+    )
+
     def __init__(
         self,
         map: Map,
@@ -357,7 +452,7 @@ class MapAdapter:
     ) -> None:
         self.map = map
         self.server_name = server_name
-        if not script_name.endswith("/"):
+        if script_name[-1:] != "/":
             script_name += "/"
         self.script_name = script_name
         self.subdomain = subdomain
@@ -365,7 +460,7 @@ class MapAdapter:
         self.path_info = path_info
         self.default_method = default_method
         self.query_args = query_args
-        self.websocket = self.url_scheme in {"ws", "wss"}
+        self.websocket = url_scheme in {"ws", "wss"}
 
     def dispatch(
         self,
@@ -436,7 +531,10 @@ class MapAdapter:
             map.update()
         if path_info is None:
             path_info = self.path_info
-        method = (method or self.default_method).upper()
+        if not method:
+            method = self.default_method
+        if method not in _UPPER_METHODS:
+            method = method.upper()
         websocket = self.websocket if websocket is None else bool(websocket)
         if map.host_matching or self.subdomain is None:
             domain = self.server_name
@@ -448,8 +546,19 @@ class MapAdapter:
             path = path_info
         else:
             path = f"/{path_info.lstrip('/')}"
+        matcher = map._matcher
+        # PERF: a fully static URL is one dict lookup, whatever the rule count
+        # (the same lookup Matcher.match starts with, without the call).
+        table = matcher._static.get(domain)
+        if table is not None and (entries := table.get(path)) is not None:
+            for rule, methods, ws in entries:
+                if (methods is None or method in methods) and ws is websocket:
+                    if rule._plain:
+                        rv = dict(rule.defaults) if rule.defaults else {}
+                        return (rule, rv) if return_rule else (rule.endpoint, rv)
+                    break
         try:
-            rule, rv = map._matcher.match(domain, path, method, websocket)
+            rule, rv = matcher.match(domain, path, method, websocket)
         except RequestPath as e:
             raise RequestRedirect(
                 self.make_redirect_url(quote_segment(e.path_info), query_args)

@@ -160,6 +160,9 @@ class Matcher:
                 state = transition.state
         state.rules.append(rule)
         self._find = None
+        # The static table is rebuilt with the finder; MapAdapter.match reads
+        # it before calling match(), so it must not outlive a change.
+        self._static = {}
 
     def update(self) -> None:
         """Sort every state's dynamic transitions by weight (stable)."""
@@ -170,6 +173,7 @@ class Matcher:
             stack.extend(state.static.values())
             stack.extend(tr.state for tr in state.dynamic)
         self._find = None
+        self._static = {}
 
     # -- matching ---------------------------------------------------------
 
