@@ -33,10 +33,63 @@ def test_respond_buffered_body_goes_out_as_is() -> None:
     start = _StartResponse()
     response = BaseResponse("hello")
     body = respond(response, _environ(), start)
-    assert type(body) is tuple  # the body bytes as they are: nothing to close
+    # Not wrapped, not even in an encoding generator: the list itself.
+    assert body is response.response
     assert list(body) == [b"hello"]
     assert start.calls[0][0] == "200 OK"
     assert ("Content-Length", "5") in start.calls[0][1]
+
+
+def _answer(response: BaseResponse, **kwargs: t.Any) -> tuple[t.Any, ...]:
+    start = _StartResponse()
+    body = respond(response, _environ(**kwargs), start)
+    (status, headers), *more = start.calls
+    assert not more
+    return status, headers, list(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "method"),
+    [
+        ([b"a", b"b"], 200, "GET"),
+        ([], 200, "GET"),
+        ([b"a"], 200, "HEAD"),
+        ([b"a"], 204, "GET"),
+        ([b"a"], 304, "GET"),
+        ([b"a"], 101, "GET"),
+        ([b"a"], 404, "POST"),
+        (["a", b"b"], 200, "GET"),  # str items: the encoding path
+        ((b"a",), 200, "GET"),
+        ([bytearray(b"a")], 200, "GET"),
+    ],
+)
+def test_respond_fast_path_agrees_with_get_wsgi_response(
+    body: t.Any, status: int, method: str
+) -> None:
+    response = BaseResponse(body, status=status)
+    expected_body, expected_status, expected_headers = response.get_wsgi_response(
+        _environ(method=method)
+    )
+    assert _answer(response, method=method) == (
+        expected_status,
+        expected_headers,
+        list(expected_body),
+    )
+
+
+def test_respond_calls_overridden_response_methods() -> None:
+    class AppIter(BaseResponse):
+        def get_app_iter(self, environ: t.Any) -> t.Iterable[bytes]:
+            return [b"app-iter"]
+
+    class WSGIResponse(BaseResponse):
+        def get_wsgi_response(
+            self, environ: t.Any
+        ) -> tuple[t.Iterable[bytes], str, list[tuple[str, str]]]:
+            return [b"wsgi"], "201 CREATED", [("X", "1")]
+
+    assert _answer(AppIter("x"))[2] == [b"app-iter"]
+    assert _answer(WSGIResponse("x")) == ("201 CREATED", [("X", "1")], [b"wsgi"])
 
 
 def test_respond_closes_streamed_body_and_hooks() -> None:

@@ -6,6 +6,7 @@ import typing as t
 from functools import partial
 
 from .sansio.files import FileBody
+from .sansio.response import Response as _Response
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import contextvars
@@ -16,6 +17,11 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .sansio.response import Response
 
 R = t.TypeVar("R", bound="Response")
+
+# The Response methods whose answer respond() may compute itself: a subclass
+# overriding either gets them called, as a WSGI server calling it would.
+_get_wsgi_response = _Response.get_wsgi_response
+_get_app_iter = _Response.get_app_iter
 
 
 class _ClosingIterator:
@@ -117,8 +123,35 @@ def respond(
         iterated and closed in it, so that ``stream_with_context`` sees the
         request and pops it where it was pushed.
     """
-    app_iter, status, headers = response.get_wsgi_response(environ)
-    start_response(status, headers)
+    cls = type(response)
+    if (
+        cls.get_wsgi_response is _get_wsgi_response
+        and cls.get_app_iter is _get_app_iter
+        and not response._on_close
+    ):
+        body = response.response
+        if type(body) is list:
+            for chunk in body:
+                if type(chunk) is not bytes:
+                    break
+            else:
+                # PERF: the common case, a buffered body of bytes with nothing
+                # to close: the same answer as get_wsgi_response(), but the
+                # server gets the body list itself (no encoding generator to
+                # create and step through, no wrapper).
+                headers = response.get_wsgi_headers(environ)
+                code = response.status_code
+                if (
+                    environ["REQUEST_METHOD"] == "HEAD"
+                    or code < 200
+                    or code == 204
+                    or code == 304
+                ):
+                    body = ()
+                start_response(response.status, headers.to_wsgi_list())
+                return body
+    app_iter, status, headers_list = response.get_wsgi_response(environ)
+    start_response(status, headers_list)
     if isinstance(app_iter, FileBody):
         file_wrapper = environ.get("wsgi.file_wrapper")
         if file_wrapper is not None and app_iter.whole_file_rest():

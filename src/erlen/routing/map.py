@@ -309,14 +309,13 @@ class Map:
                     f" with an 'environ' attribute), got a {type(environ).__name__}."
                 )
         scheme = env["wsgi.url_scheme"]
-        host = env.get("HTTP_HOST")
         # The Host header wins over SERVER_NAME/SERVER_PORT.
-        if host is None:
-            wsgi_server_name = _host_from_server(env).lower()
-        else:
-            wsgi_server_name = _host_cache.get((scheme, host))
-            if wsgi_server_name is None:
-                wsgi_server_name = _cache_host(scheme, host)
+        host = env.get("HTTP_HOST")
+        wsgi_server_name = (
+            _host_from_server(env).lower()
+            if host is None
+            else _host_cache.get((scheme, host)) or _cache_host(scheme, host)
+        )
         upgrade = env.get("HTTP_UPGRADE")
         if (
             upgrade is not None
@@ -324,38 +323,13 @@ class Map:
             and _connection_upgrade(env.get("HTTP_CONNECTION", ""))
         ):
             scheme = "wss" if scheme == "https" else "ws"
-
-        if server_name is None:
+        if server_name is None and subdomain is not None and not self.host_matching:
+            # Flask's case without SERVER_NAME or subdomain matching.
             server_name = wsgi_server_name
         else:
-            server_name = server_name.lower()
-            # Drop the scheme's default port, as the request host does.
-            if scheme in {"http", "ws"}:
-                server_name = server_name.removesuffix(":80")
-            elif scheme in {"https", "wss"}:
-                server_name = server_name.removesuffix(":443")
-
-        if self.host_matching:
-            if subdomain is not None:
-                raise RuntimeError(
-                    f"Host matching is enabled, so a subdomain ({subdomain!r})"
-                    " cannot be given; pass the full host as server_name."
-                )
-        elif subdomain is None:
-            current = wsgi_server_name.split(".")
-            real = server_name.split(".")
-            offset = -len(real)
-            if current[offset:] != real:
-                # E.g. the server was reached by IP address. An impossible
-                # subdomain makes every match a 404 instead of an error.
-                warnings.warn(
-                    f"Current server name {wsgi_server_name!r} doesn't match"
-                    f" configured server name {server_name!r}",
-                    stacklevel=2,
-                )
-                subdomain = "<invalid>"
-            else:
-                subdomain = ".".join(filter(None, current[:offset]))
+            server_name, subdomain = self._server_and_subdomain(
+                wsgi_server_name, server_name, subdomain, scheme
+            )
 
         # PERF: inline what bind() and MapAdapter.__init__ do (keep them in
         # step), minus the checks made above: a Python call with eight
@@ -389,6 +363,49 @@ class Map:
         adapter.query_args = value
         adapter.websocket = scheme in {"ws", "wss"}
         return adapter
+
+    def _server_and_subdomain(
+        self,
+        wsgi_server_name: str,
+        server_name: str | None,
+        subdomain: str | None,
+        scheme: str,
+    ) -> tuple[str, str | None]:
+        """Return bind_to_environ's server name and subdomain.
+
+        :raise RuntimeError: if host matching is on and a subdomain is given.
+        """
+        if server_name is None:
+            server_name = wsgi_server_name
+        else:
+            server_name = server_name.lower()
+            # Drop the scheme's default port, as the request host does.
+            if scheme in {"http", "ws"}:
+                server_name = server_name.removesuffix(":80")
+            elif scheme in {"https", "wss"}:
+                server_name = server_name.removesuffix(":443")
+        if self.host_matching:
+            if subdomain is not None:
+                raise RuntimeError(
+                    f"Host matching is enabled, so a subdomain ({subdomain!r})"
+                    " cannot be given; pass the full host as server_name."
+                )
+        elif subdomain is None:
+            current = wsgi_server_name.split(".")
+            real = server_name.split(".")
+            offset = -len(real)
+            if current[offset:] != real:
+                # E.g. the server was reached by IP address. An impossible
+                # subdomain makes every match a 404 instead of an error.
+                warnings.warn(
+                    f"Current server name {wsgi_server_name!r} doesn't match"
+                    f" configured server name {server_name!r}",
+                    stacklevel=3,
+                )
+                subdomain = "<invalid>"
+            else:
+                subdomain = ".".join(filter(None, current[:offset]))
+        return server_name, subdomain
 
     def update(self) -> None:
         """Re-sort the rules after a change (called before matching and building)."""
@@ -546,10 +563,9 @@ class MapAdapter:
             path = path_info
         else:
             path = f"/{path_info.lstrip('/')}"
-        matcher = map._matcher
         # PERF: a fully static URL is one dict lookup, whatever the rule count
-        # (the same lookup Matcher.match starts with, without the call).
-        table = matcher._static.get(domain)
+        # (the lookup Matcher.match starts with, without two calls).
+        table = map._matcher._static.get(domain)
         if table is not None and (entries := table.get(path)) is not None:
             for rule, methods, ws in entries:
                 if (methods is None or method in methods) and ws is websocket:
@@ -557,8 +573,22 @@ class MapAdapter:
                         rv = dict(rule.defaults) if rule.defaults else {}
                         return (rule, rv) if return_rule else (rule.endpoint, rv)
                     break
+        rule, rv = self._match_tree(domain, path, method, websocket, query_args)
+        if return_rule:
+            return rule, rv
+        return rule.endpoint, rv
+
+    def _match_tree(
+        self,
+        domain: str,
+        path: str,
+        method: str,
+        websocket: bool,
+        query_args: _QueryArgs,
+    ) -> tuple[Rule, dict[str, t.Any]]:
+        """Match with the compiled matcher; raise the HTTP errors and redirects."""
         try:
-            rule, rv = matcher.match(domain, path, method, websocket)
+            rule, rv = self.map._matcher.match(domain, path, method, websocket)
         except RequestPath as e:
             raise RequestRedirect(
                 self.make_redirect_url(quote_segment(e.path_info), query_args)
@@ -571,9 +601,7 @@ class MapAdapter:
             raise NotFound() from None
         if not rule._plain:
             self._redirects(rule, rv, domain, path, method, query_args)
-        if return_rule:
-            return rule, rv
-        return rule.endpoint, rv
+        return rule, rv
 
     def _redirects(
         self,
