@@ -140,7 +140,8 @@ def respond(
                 # server gets the body list itself (no encoding generator to
                 # create and step through, no wrapper).
                 headers = response.get_wsgi_headers(environ)
-                code = response.status_code
+                # The same private fields get_app_iter/get_wsgi_response read.
+                code = response._status_code
                 if (
                     environ["REQUEST_METHOD"] == "HEAD"
                     or code < 200
@@ -148,7 +149,7 @@ def respond(
                     or code == 304
                 ):
                     body = ()
-                start_response(response.status, headers.to_wsgi_list())
+                start_response(response._status, headers.to_wsgi_list())
                 return body
     app_iter, status, headers_list = response.get_wsgi_response(environ)
     start_response(status, headers_list)
