@@ -122,6 +122,22 @@ def _split_blueprint_path(name: str) -> list[str]:
     return out
 
 
+def _unpack_view_tuple(rv: tuple[t.Any, ...]) -> tuple[t.Any, t.Any, t.Any]:
+    """Return ``(body, status, headers)`` from a view's tuple."""
+    len_rv = len(rv)
+    if len_rv == 3:
+        return rv
+    if len_rv == 2:
+        if isinstance(rv[1], (Headers, dict, tuple, list)):
+            return rv[0], None, rv[1]
+        return rv[0], rv[1], None
+    raise TypeError(
+        "The view function did not return a valid response tuple."
+        " The tuple must have the form (body, status, headers),"
+        " (body, status), or (body, headers)."
+    )
+
+
 def _is_http_exception(e: BaseException) -> bool:
     # NOTE: an exception from another library that carries an integer code
     # and a get_response() is answered as an HTTP error, not as a 500.
@@ -864,20 +880,7 @@ class Flask(Scaffold):
         """
         status = headers = None
         if isinstance(rv, tuple):
-            len_rv = len(rv)
-            if len_rv == 3:
-                rv, status, headers = rv
-            elif len_rv == 2:
-                if isinstance(rv[1], (Headers, dict, tuple, list)):
-                    rv, headers = rv
-                else:
-                    rv, status = rv
-            else:
-                raise TypeError(
-                    "The view function did not return a valid response tuple."
-                    " The tuple must have the form (body, status, headers),"
-                    " (body, status), or (body, headers)."
-                )
+            rv, status, headers = _unpack_view_tuple(rv)
         if rv is None:
             ctx = _cv_request.get(None)
             endpoint = ctx.request.endpoint if ctx is not None else None
@@ -899,14 +902,7 @@ class Flask(Scaffold):
                 and rv.response is None
                 and type(rv).get_response is _HTTP_EXCEPTION_GET_RESPONSE
             ):
-                # The error page built as the app's response class at once,
-                # not built as a base response and converted.
-                if type(rv).get_headers is _HTTP_EXCEPTION_GET_HEADERS:
-                    rv = self.response_class(
-                        rv.get_body(), rv.code, mimetype="text/html"
-                    )
-                else:
-                    rv = self.response_class(rv.get_body(), rv.code, rv.get_headers())
+                rv = self._error_page(rv)
             elif isinstance(rv, (cabc.Iterator, cabc.AsyncIterable)):
                 # NOTE: an async iterable body is served by both drivers.
                 rv = self.response_class(
@@ -936,6 +932,13 @@ class Flask(Scaffold):
         if headers:
             rv.headers.update(headers)
         return rv  # type: ignore[no-any-return]
+
+    def _error_page(self, e: HTTPException) -> Response:
+        # PERF: what HTTPException.get_response() gives, built as the app's
+        # response class at once instead of built and then converted.
+        if type(e).get_headers is _HTTP_EXCEPTION_GET_HEADERS:
+            return self.response_class(e.get_body(), e.code, mimetype="text/html")
+        return self.response_class(e.get_body(), e.code, e.get_headers())
 
     def _coerce_response(self, rv: t.Any) -> Response:
         ctx = _cv_request.get(None)
