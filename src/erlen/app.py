@@ -759,8 +759,11 @@ class Flask(Scaffold):
             trusted_hosts = self.config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
                 request.trusted_hosts = trusted_hosts
-            # APPSEC: reading host validates it against TRUSTED_HOSTS (400).
-            request.host  # noqa: B018
+            if request.trusted_hosts:
+                # APPSEC: reading host validates it against TRUSTED_HOSTS
+                # (400). PERF: without them reading it cannot fail, so it
+                # is left to whoever needs it.
+                request.host  # noqa: B018
             subdomain = None
             server_name = self.config["SERVER_NAME"]
             if self.url_map.host_matching:
