@@ -82,10 +82,15 @@ class LocalProxy(t.Generic[T]):
 
     # PERF: attribute reads are the hot case (``request.args``); they go
     # straight to the bound object with no further indirection.
-    def __getattr__(self, name: str) -> t.Any:
+    def __getattribute__(self, name: str) -> t.Any:
+        # PERF: what a __getattr__ would do, without first failing the normal
+        # lookup (an AttributeError raised and caught on every `request.x`).
+        # The proxy's own names, found on its class, stay the proxy's.
+        if name in _PROXY_OWN_NAMES:
+            return object.__getattribute__(self, name)
         if name == "__wrapped__":
-            return self.__wrapped
-        return getattr(self._get_current_object(), name)
+            return object.__getattribute__(self, "_LocalProxy__wrapped")
+        return getattr(object.__getattribute__(self, "_get_current_object")(), name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         setattr(self._get_current_object(), name, value)
@@ -187,3 +192,7 @@ class LocalProxy(t.Generic[T]):
     def __await__(self) -> t.Generator[t.Any, None, t.Any]:
         obj: t.Any = self._get_current_object()
         return obj.__await__()  # type: ignore[no-any-return]
+
+
+#: The names a proxy answers itself: everything its class (and object) has.
+_PROXY_OWN_NAMES = frozenset(name for cls in LocalProxy.__mro__ for name in vars(cls))
