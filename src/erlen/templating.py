@@ -23,7 +23,6 @@ until the stream ends.
 
 from __future__ import annotations
 
-import asyncio
 import typing as t
 
 from . import signals
@@ -155,6 +154,9 @@ async def render_template_async(
     .. note:: Flask compatibility: an erlen addition; Flask has no async
        rendering function.
     """
+    # PERF: imported on first use (import time); WSGI-only apps never load asyncio.
+    import asyncio
+
     return await asyncio.to_thread(render_template, template_name_or_list, **context)
 
 
@@ -163,6 +165,9 @@ async def render_template_string_async(source: str, **context: t.Any) -> str:
 
     .. note:: Flask compatibility: an erlen addition.
     """
+    # PERF: imported on first use (import time).
+    import asyncio
+
     return await asyncio.to_thread(render_template_string, source, **context)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import mimetypes
 import os
 import typing as t
 import unicodedata
@@ -223,6 +222,8 @@ def _name_headers(
                 " Pass download_name=, pass a path instead of a file object,"
                 " or pass mimetype=."
             )
+        import mimetypes  # PERF: imported on first use (import time)
+
         mimetype, encoding = mimetypes.guess_type(download_name)
         if mimetype is None:
             mimetype = "application/octet-stream"
