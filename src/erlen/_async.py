@@ -6,6 +6,7 @@ import contextvars
 import threading
 import typing as t
 from functools import update_wrapper
+from types import FunctionType
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import asyncio
@@ -22,6 +23,24 @@ _cv_main_loop: contextvars.ContextVar[asyncio.AbstractEventLoop] = (
 )
 
 _local = threading.local()
+
+#: ``inspect.CO_COROUTINE``: the code flag of an ``async def`` function.
+_CO_COROUTINE = 0x80
+
+
+def iscoroutinefunction(func: t.Any) -> bool:
+    """Return ``inspect.iscoroutinefunction(func)``.
+
+    PERF: a plain function (nearly every view and hook) is answered from its
+    code flags: no ``inspect`` import (~5 ms, import time) and about a third
+    of the call's cost. Anything else (methods, partials, callables, functions
+    carrying 3.12's coroutine marker) goes to ``inspect``.
+    """
+    if type(func) is FunctionType and "_is_coroutine_marker" not in func.__dict__:
+        return bool(func.__code__.co_flags & _CO_COROUTINE)
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
 
 
 def thread_loop() -> asyncio.AbstractEventLoop:

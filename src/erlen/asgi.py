@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import inspect
 import io
 import os
 import sys
@@ -13,7 +12,7 @@ from urllib.parse import unquote_to_bytes
 
 from .sansio.files import FileBody
 
-# PERF: asyncio (~25 ms) and tempfile are imported on first use (import time):
+# PERF: asyncio (~25 ms), inspect and tempfile are imported on first use (import time):
 # a WSGI app never loads them. The coroutines below run on an event loop, so
 # asyncio is loaded by then and their local import is a dict lookup.
 
@@ -60,9 +59,10 @@ def mark_coroutine_function(func: F) -> F:
     must see ASGI; the marker is the standard way to say so (3.12+), with
     asyncio's older marker for 3.11.
     """
-    marker = getattr(inspect, "markcoroutinefunction", None)
-    if marker is not None:  # pragma: no cover (3.12+)
-        marker(func)
+    if sys.version_info >= (3, 12):  # pragma: no cover (3.12+)
+        import inspect  # PERF: imported on first use (import time)
+
+        inspect.markcoroutinefunction(func)
         return func
     coroutines = sys.modules.get("asyncio.coroutines")
     if coroutines is not None and hasattr(coroutines, "_is_coroutine"):

@@ -225,8 +225,9 @@ def flash(message: str, category: str = "message") -> None:
     flashes.append((category, message))
     session["_flashes"] = flashes
     app = ctx.app
-    if signals.message_flashed.receivers:
-        signals.message_flashed.send(
+    signal = signals.receivers_of("message_flashed")
+    if signal is not None:
+        signal.send(
             app, _async_wrapper=app.ensure_sync, message=message, category=category
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import binascii
 import typing as t
 
 from .._parsing import dump_header
@@ -94,7 +93,9 @@ class Authorization:
         scheme, rest = _split_scheme(value)
 
         if scheme == "basic":
-            import base64  # PERF: imported on first use (import time)
+            # PERF: imported on first use (import time).
+            import base64
+            import binascii
 
             try:
                 decoded = base64.b64decode(rest, validate=True).decode()
