@@ -171,6 +171,8 @@ async def await_in_context(
         try:
             if yielded is None:
                 # A bare yield (asyncio.sleep(0)): give the loop one turn.
+                import asyncio  # PERF: not at module level (import time)
+
                 await asyncio.sleep(0)
             else:
                 # As a task does: take over the wait (the future refuses a
