@@ -6,6 +6,8 @@ import pkgutil
 import subprocess
 import sys
 
+import pytest
+
 import erlen
 
 FORBIDDEN = ("werkzeug", "flask", "starlette", "quart", "asgiref")
@@ -68,3 +70,106 @@ def test_python_multipart_is_only_imported_by_its_wrapper() -> None:
         if "python_multipart" in path.read_text(encoding="utf-8")
     )
     assert importers == ["sansio/multipart.py"]
+
+
+# Modules that `from erlen import Flask, request, jsonify` must not load: each
+# is imported where it is first needed (import time). Once app.py, ctx.py and
+# sessions.py import them lazily too, add asyncio, concurrent.futures, logging,
+# inspect, hashlib and itsdangerous here.
+NOT_AT_IMPORT = (
+    "jinja2",
+    "click",
+    "python_multipart",
+    "blinker",
+    "markupsafe",
+    "email",
+    "dataclasses",
+    "decimal",
+    "uuid",
+    "tempfile",
+    "shutil",
+    "mimetypes",
+    "html",
+    "pprint",
+    "difflib",
+    "copy",
+    "pathlib",
+    "secrets",
+    "http",
+    "unicodedata",
+)
+
+
+def test_importing_flask_loads_no_rarely_needed_module() -> None:
+    code = (
+        "import sys\n"
+        "from erlen import Flask, request, jsonify\n"
+        f"print([m for m in {NOT_AT_IMPORT!r} if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_public_names_resolve_lazily_and_once() -> None:
+    code = (
+        "import sys, erlen\n"
+        "assert 'erlen.blueprints' not in sys.modules\n"
+        "assert 'Blueprint' in dir(erlen) and 'Blueprint' not in vars(erlen)\n"
+        "from erlen import Blueprint\n"
+        "assert vars(erlen)['Blueprint'] is Blueprint\n"
+        "from erlen import *\n"
+        "print(sorted(n for n in erlen.__all__ if n not in globals()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_public_name_is_the_object_of_its_module() -> None:
+    from erlen import blueprints
+    from erlen import config
+    from erlen import ctx
+    from erlen import helpers
+    from erlen import signals
+    from erlen import templating
+
+    modules = {
+        "blueprints": blueprints,
+        "config": config,
+        "ctx": ctx,
+        "helpers": helpers,
+        "signals": signals,
+        "templating": templating,
+    }
+    for name, module in erlen._LAZY.items():
+        assert getattr(erlen, name) is getattr(modules[module], name), name
+    assert set(erlen._LAZY) <= set(erlen.__all__)
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        erlen.nope  # noqa: B018
+
+
+def test_plain_wsgi_request_loads_no_form_or_template_machinery() -> None:
+    # NOTE: add blinker and asyncio once app.py and ctx.py send signals through
+    # signals.receivers_of() (a WSGI app that connects no signal never needs it).
+    code = (
+        "import io, sys\n"
+        "from erlen import Flask\n"
+        "app = Flask('x')\n"
+        "app.add_url_rule('/', 'i', lambda: 'hi')\n"
+        "env = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/', 'SERVER_NAME': 'x',\n"
+        "       'SERVER_PORT': '80', 'wsgi.url_scheme': 'http',\n"
+        "       'wsgi.input': io.BytesIO(), 'wsgi.errors': sys.stderr}\n"
+        "assert b''.join(app(env, lambda *a: None)) == b'hi'\n"
+        "print([m for m in ('python_multipart', 'jinja2', 'email', 'tempfile')"
+        " if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import email.utils
 import re
 import time
 import typing as t
 from datetime import date
 from datetime import datetime
 from datetime import UTC
-from hashlib import sha1
 from urllib.parse import unquote as _percent_unquote
 
 #: Reason phrases by status code, as Werkzeug spells them.
@@ -488,6 +486,9 @@ def unquote_etag(etag: str | None) -> tuple[str, bool] | tuple[None, None]:
 
 def generate_etag(data: bytes) -> str:
     """Return a strong entity tag (a SHA-1 hex digest) for ``data``."""
+    # PERF: imported on first use (import time).
+    from hashlib import sha1
+
     return sha1(data).hexdigest()
 
 
@@ -566,6 +567,9 @@ def parse_date(value: str | None) -> datetime | None:
             )
         except ValueError:
             return None
+
+    # PERF: imported on first use (import time); only obsolete date forms need it.
+    import email.utils
 
     try:
         dt = email.utils.parsedate_to_datetime(value)

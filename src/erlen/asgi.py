@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
-import inspect
 import io
 import os
 import sys
-import tempfile
 import typing as t
 from functools import partial
 from urllib.parse import unquote_to_bytes
 
 from .sansio.files import FileBody
 
+# PERF: asyncio (~25 ms), inspect and tempfile are imported on first use (import time):
+# a WSGI app never loads them. The coroutines below run on an event loop, so
+# asyncio is loaded by then and their local import is a dict lookup.
+
 if t.TYPE_CHECKING:  # pragma: no cover
+    import asyncio
     from collections.abc import Awaitable
     from collections.abc import Callable
     from collections.abc import Iterable
@@ -57,11 +59,52 @@ def mark_coroutine_function(func: F) -> F:
     must see ASGI; the marker is the standard way to say so (3.12+), with
     asyncio's older marker for 3.11.
     """
-    marker = getattr(inspect, "markcoroutinefunction", None)
-    if marker is not None:  # pragma: no cover (3.12+)
-        marker(func)
-    func._is_coroutine = getattr(asyncio.coroutines, "_is_coroutine", None)  # type: ignore[attr-defined]
+    if sys.version_info >= (3, 12):  # pragma: no cover (3.12+)
+        import inspect  # PERF: imported on first use (import time)
+
+        inspect.markcoroutinefunction(func)
+        return func
+    coroutines = sys.modules.get("asyncio.coroutines")
+    if coroutines is not None and hasattr(coroutines, "_is_coroutine"):
+        func._is_coroutine = coroutines._is_coroutine  # type: ignore[attr-defined]
+        return func
+    # PERF: asyncio is not loaded: mark ``func`` when it is (import time).
+    _unmarked.append(func)
+    if _AsyncioWatch not in sys.meta_path:
+        sys.meta_path.insert(0, _AsyncioWatch)
     return func
+
+
+#: Functions waiting for asyncio's 3.11 marker (see _AsyncioWatch).
+_unmarked: list[t.Any] = []
+
+
+class _AsyncioWatch:
+    """A meta path finder that finds nothing; it notices asyncio being imported.
+
+    PERF: importing asyncio costs ~25 ms, which a WSGI app should not pay just
+    so that its ``__call__`` carries asyncio's 3.11 coroutine marker. The
+    marker is only read by ``asyncio.iscoroutinefunction``, so asyncio is
+    loaded by then; and asyncio's package imports more submodules after
+    ``asyncio.coroutines``, so one of those lookups marks the waiting
+    functions before ``import asyncio`` returns.
+
+    NOTE: the finder stays on ``sys.meta_path`` (returning ``None`` at once
+    when done): removing it while the import system iterates the list would
+    skip the next finder.
+    """
+
+    @staticmethod
+    def find_spec(fullname: str, path: t.Any = None, target: t.Any = None) -> None:
+        """Mark the waiting functions once ``asyncio.coroutines`` is executed."""
+        if _unmarked:
+            coroutines = sys.modules.get("asyncio.coroutines")
+            marker = getattr(coroutines, "_is_coroutine", None)
+            if marker is not None:
+                for func in _unmarked:
+                    func._is_coroutine = marker
+                _unmarked.clear()
+        return None
 
 
 def _latin1(value: bytes) -> str:
@@ -151,6 +194,8 @@ async def _receive_body(receive: Receive, limit: int | None) -> t.IO[bytes] | No
             else:
                 chunks.append(chunk)
                 if size > BODY_SPOOL_SIZE:
+                    import tempfile  # PERF: imported on first use (import time)
+
                     spool = tempfile.SpooledTemporaryFile(max_size=BODY_SPOOL_SIZE)
                     spool.writelines(chunks)
                     chunks.clear()
@@ -257,6 +302,8 @@ async def send_response(
     # NOTE: servers may take send() after a disconnect without an error
     # (uvicorn does); only receive() tells that the client is gone. Without
     # this watch an endless stream would run on for nobody.
+    import asyncio
+
     gone = asyncio.Event()
     watcher = None
     if receive is not None and not response.is_sequence:
@@ -324,6 +371,8 @@ async def _in_context(
     if context is None:
         await coro
     else:
+        import asyncio
+
         await asyncio.get_running_loop().create_task(coro, context=context)
 
 
@@ -348,6 +397,8 @@ async def _send_sync_iterable(
     context: contextvars.Context | None,
     gone: asyncio.Event | None = None,
 ) -> None:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     if context is None:
         context = contextvars.copy_context()
@@ -373,6 +424,8 @@ async def _close_response(
         return
     if response.is_sequence and not response._on_close:
         return
+    import asyncio
+
     loop = asyncio.get_running_loop()
     if context is None:
         context = contextvars.copy_context()
@@ -385,6 +438,8 @@ async def _serve_wrapped_wsgi(
     send: Send,
 ) -> None:
     """Run a (middleware-wrapped) WSGI app in a worker thread and send its answer."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
     started: list[t.Any] = []

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import ast
-import code
 import importlib
 import importlib.metadata
-import inspect
 import os
-import platform
 import re
 import sys
-import traceback
 import typing as t
 from functools import update_wrapper
 from operator import itemgetter
+from types import FunctionType
 from types import ModuleType
 
 import click
@@ -26,7 +22,12 @@ from .globals import _cv_app
 from .helpers import get_debug_flag
 from .helpers import get_load_dotenv
 
+# PERF: ast, code, platform and traceback are imported on first use (import
+# time): ``erlen --help`` and ``erlen run`` need none of them. ``inspect`` is
+# not needed at all: inspect.isfunction(x) is isinstance(x, FunctionType).
+
 if t.TYPE_CHECKING:  # pragma: no cover
+    import ast
     import ssl
 
     from .app import Flask
@@ -74,7 +75,7 @@ def find_best_app(module: ModuleType) -> Flask:
         )
     for name in ("create_app", "make_app"):
         factory = getattr(module, name, None)
-        if not inspect.isfunction(factory):
+        if not isinstance(factory, FunctionType):
             continue
         try:
             app = factory()
@@ -115,6 +116,8 @@ def _called_with_wrong_args(f: t.Callable[..., t.Any]) -> bool:
 
 def _literal(node: ast.expr, app_name: str) -> t.Any:
     """Return the literal value of an argument node of ``app_name``."""
+    import ast
+
     try:
         return ast.literal_eval(node)
     except ValueError:
@@ -132,6 +135,8 @@ def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
     literal arguments (``create_app("dev", debug=True)``), parsed with
     :mod:`ast`, never evaluated.
     """
+    import ast
+
     flask = _flask_class()
     try:
         expr = ast.parse(app_name.strip(), mode="eval").body
@@ -168,7 +173,7 @@ def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
         raise NoAppException(
             f"Module {module.__name__!r} has no attribute {name!r}."
         ) from e
-    if inspect.isfunction(attr):
+    if isinstance(attr, FunctionType):
         try:
             app = attr(*args, **kwargs)
         except TypeError as e:
@@ -271,6 +276,8 @@ def locate_app(
                 " Python path. Check the '--app' value and the current"
                 " directory."
             ) from None
+        import traceback
+
         raise NoAppException(
             f"While importing {module_name!r}, an ImportError was raised:"
             f"\n\n{traceback.format_exc()}"
@@ -285,6 +292,8 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
     """Print the Python and erlen versions and exit (the ``--version`` callback)."""
     if not value or ctx.resilient_parsing:
         return
+    import platform
+
     click.echo(
         f"Python {platform.python_version()}\n"
         f"erlen {importlib.metadata.version('erlen')}",
@@ -603,6 +612,8 @@ class ErlenGroup(AppGroup):
         except NoAppException as e:
             click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
         except Exception:
+            import traceback
+
             click.secho(f"{traceback.format_exc()}\n", err=True, fg="red")
         return sorted(rv)
 
@@ -780,6 +791,8 @@ class SeparatedPathType(click.Path):
 
 def _error_app(error: BaseException) -> t.Callable[..., t.Awaitable[None]]:
     """Return an ASGI app answering 500 with the traceback of ``error``."""
+    import traceback
+
     text = "".join(traceback.format_exception(error))
     body = (
         "erlen could not load the app; fix the error and save the file to"
@@ -902,6 +915,8 @@ def run_command(
             raise
         # A reloaded app that fails to load is shown, not fatal: the error
         # is printed and served, and the next change reloads again.
+        import traceback
+
         traceback.print_exc()
         app = _error_app(e)
     debug = get_debug_flag()
@@ -967,6 +982,8 @@ def shell_command() -> None:
             # Complete names of the shell's namespace, not of erlen.__main__.
             readline.set_completer(Completer(namespace).complete)
         hook()
+    import code
+
     code.interact(banner=banner, local=namespace)
 
 

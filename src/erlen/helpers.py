@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import typing as t
 from functools import update_wrapper
-from html import escape
 
 from . import signals
 from .exceptions import abort as _abort_plain
@@ -174,6 +173,9 @@ def url_for(
 
 
 def _redirect_response(location: str, code: int, response_class: type[R]) -> R:
+    # PERF: imported on first use (import time); html loads a large entity table.
+    from html import escape
+
     display = escape(location)
     html_location = escape(iri_to_uri(location))
     body = (
@@ -223,8 +225,9 @@ def flash(message: str, category: str = "message") -> None:
     flashes.append((category, message))
     session["_flashes"] = flashes
     app = ctx.app
-    if signals.message_flashed.receivers:
-        signals.message_flashed.send(
+    signal = signals.receivers_of("message_flashed")
+    if signal is not None:
+        signal.send(
             app, _async_wrapper=app.ensure_sync, message=message, category=category
         )
 

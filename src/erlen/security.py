@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import posixpath
 import re
-import secrets
 import typing as t
+
+# PERF: hashlib, hmac and secrets are imported on first use (import time): only
+# password hashing needs them, and safe_join (send_from_directory) does not.
 
 #: The alphabet :func:`gen_salt` draws from (ASCII letters and digits).
 SALT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -76,6 +76,8 @@ def gen_salt(length: int) -> str:
             f"gen_salt() needs a length of at least 1, but got {length!r};"
             " pass a positive number such as 16."
         )
+    import secrets
+
     choice = secrets.choice
     return "".join([choice(SALT_CHARS) for _ in range(length)])
 
@@ -147,6 +149,8 @@ def _hash(method: str, salt: str, password: str) -> tuple[str, str]:
         rejects its parameters (including an unknown digest name), or the
         password or salt cannot be encoded as UTF-8.
     """
+    import hashlib
+
     kind, *args = method.split(":")
     # NOTE: parameters parsed from a stored hash are trusted, as they came from
     # generate_password_hash; hashlib bounds them anyway (scrypt memory below
@@ -243,6 +247,8 @@ def check_password_hash(pwhash: str, password: str) -> bool:
     # compare_digest refuses non-ASCII str; such a digest cannot match anyway.
     if not hexdigest.isascii():
         return False
+    import hmac
+
     return hmac.compare_digest(expected, hexdigest)
 
 

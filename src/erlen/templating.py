@@ -23,7 +23,6 @@ until the stream ends.
 
 from __future__ import annotations
 
-import asyncio
 import typing as t
 
 from . import signals
@@ -95,9 +94,11 @@ def _current_app(func_name: str) -> Flask:
     return ctx.app
 
 
-def _send(app: Flask, signal: t.Any, template: Template, context: t.Any) -> None:
-    # PERF: blinker's send costs even without receivers; ask first.
-    if signal.receivers:
+def _send(app: Flask, name: str, template: Template, context: t.Any) -> None:
+    # PERF: blinker's send costs even without receivers; ask first (without
+    # loading blinker when no signal was ever looked up).
+    signal = signals.receivers_of(name)
+    if signal is not None:
         signal.send(
             app, _async_wrapper=app.ensure_sync, template=template, context=context
         )
@@ -105,9 +106,9 @@ def _send(app: Flask, signal: t.Any, template: Template, context: t.Any) -> None
 
 def _render(app: Flask, template: Template, context: dict[str, t.Any]) -> str:
     app.update_template_context(context)
-    _send(app, signals.before_render_template, template, context)
+    _send(app, "before_render_template", template, context)
     rv = template.render(context)
-    _send(app, signals.template_rendered, template, context)
+    _send(app, "template_rendered", template, context)
     return rv
 
 
@@ -155,6 +156,9 @@ async def render_template_async(
     .. note:: Flask compatibility: an erlen addition; Flask has no async
        rendering function.
     """
+    # PERF: imported on first use (import time); WSGI-only apps never load asyncio.
+    import asyncio
+
     return await asyncio.to_thread(render_template, template_name_or_list, **context)
 
 
@@ -163,6 +167,9 @@ async def render_template_string_async(source: str, **context: t.Any) -> str:
 
     .. note:: Flask compatibility: an erlen addition.
     """
+    # PERF: imported on first use (import time).
+    import asyncio
+
     return await asyncio.to_thread(render_template_string, source, **context)
 
 
@@ -170,11 +177,11 @@ def _stream(
     app: Flask, template: Template, context: dict[str, t.Any]
 ) -> t.Iterator[str]:
     app.update_template_context(context)
-    _send(app, signals.before_render_template, template, context)
+    _send(app, "before_render_template", template, context)
 
     def generate() -> t.Iterator[str]:
         yield from template.generate(context)
-        _send(app, signals.template_rendered, template, context)
+        _send(app, "template_rendered", template, context)
 
     rv: t.Iterator[str] = generate()
     # Keep the request context pushed while the response body is produced.

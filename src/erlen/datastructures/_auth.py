@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import typing as t
 
 from .._parsing import dump_header
@@ -95,6 +93,10 @@ class Authorization:
         scheme, rest = _split_scheme(value)
 
         if scheme == "basic":
+            # PERF: imported on first use (import time).
+            import base64
+            import binascii
+
             try:
                 decoded = base64.b64decode(rest, validate=True).decode()
             except (binascii.Error, UnicodeError):
@@ -112,6 +114,8 @@ class Authorization:
         """Return the header value."""
         if self.type == "basic":
             credentials = f"{self.username}:{self.password}".encode()
+            import base64  # PERF: imported on first use (import time)
+
             return "Basic " + base64.b64encode(credentials).decode("ascii")
 
         if self.token is not None:

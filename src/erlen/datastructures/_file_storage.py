@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import mimetypes
 import os
-import shutil
 import typing as t
 from io import BytesIO
 
@@ -112,6 +110,8 @@ class FileStorage:
         :param dst: a path (str or :class:`os.PathLike`) or a file object.
         :param buffer_size: bytes copied per read.
         """
+        import shutil  # PERF: imported on first use (import time)
+
         if isinstance(dst, (str, os.PathLike)):
             with open(dst, "wb") as f:
                 shutil.copyfileobj(self.stream, f, buffer_size)
@@ -178,6 +178,8 @@ class FileMultiDict(MultiDict[str, FileStorage]):
         else:
             stream = t.cast("t.IO[bytes]", file)
         if filename and content_type is None:
+            import mimetypes  # PERF: imported on first use (import time)
+
             content_type = (
                 mimetypes.guess_type(filename)[0] or "application/octet-stream"
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import typing as t
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -488,6 +487,8 @@ class MultiDict(TypeConversionDict[K, V]):
 
     def deepcopy(self, memo: t.Any = None) -> t.Self:
         """Return a deep copy."""
+        import copy  # PERF: imported on first use (import time)
+
         return self.__class__(copy.deepcopy(self.to_dict(flat=False), memo))
 
     @t.overload

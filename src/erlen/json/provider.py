@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-import decimal
 import json
 import typing as t
-import uuid
 import weakref
 from datetime import date
 from datetime import datetime
@@ -64,12 +61,20 @@ def _default(o: t.Any) -> t.Any:
     if isinstance(o, date):
         return _http_date(o)
 
+    # PERF: imported on first use (import time); this is the rare path.
+    import decimal
+    import uuid
+
     if isinstance(o, (decimal.Decimal, uuid.UUID)):
         return str(o)
 
     # NOTE: is_dataclass() is also true for dataclass *classes*; asdict() only
     # takes instances, so a class falls through to the TypeError below.
-    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+    # PERF: a dataclass instance means dataclasses is loaded; the attribute test
+    # (what is_dataclass() does) avoids importing it (import time) otherwise.
+    if not isinstance(o, type) and hasattr(type(o), "__dataclass_fields__"):
+        import dataclasses
+
         return dataclasses.asdict(o)
 
     if hasattr(o, "__html__"):

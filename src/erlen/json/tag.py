@@ -30,13 +30,9 @@ tag already matches (an ``OrderedDict`` before plain dicts, for example).
 from __future__ import annotations
 
 import json
+import sys
 import typing as t
-from base64 import b64decode
-from base64 import b64encode
 from datetime import datetime
-from uuid import UUID
-
-from markupsafe import Markup
 
 from .._parsing import parse_date
 from .provider import _default
@@ -186,6 +182,8 @@ class TagBytes(JSONTag):
 
     def to_json(self, value: t.Any) -> t.Any:
         """Return the base64 text of the bytes."""
+        from base64 import b64encode  # PERF: imported on first use (import time)
+
         return b64encode(value).decode("ascii")
 
     def to_python(self, value: t.Any) -> t.Any:
@@ -193,6 +191,8 @@ class TagBytes(JSONTag):
 
         :raise ValueError: If the text is not valid base64.
         """
+        from base64 import b64decode  # PERF: imported on first use (import time)
+
         return b64decode(value)
 
 
@@ -212,6 +212,9 @@ class TagMarkup(JSONTag):
 
     def to_python(self, value: t.Any) -> t.Any:
         """Return the text as :class:`~markupsafe.Markup`."""
+        # PERF: imported on first use (import time).
+        from markupsafe import Markup
+
         return Markup(value)
 
 
@@ -223,7 +226,10 @@ class TagUUID(JSONTag):
 
     def check(self, value: t.Any) -> bool:
         """Return whether ``value`` is a UUID."""
-        return isinstance(value, UUID)
+        # PERF: uuid is imported on first use (import time); a UUID instance
+        # means the module is loaded, so an unloaded module answers False.
+        uuid = sys.modules.get("uuid")
+        return uuid is not None and isinstance(value, uuid.UUID)
 
     def to_json(self, value: t.Any) -> t.Any:
         """Return the UUID's hex digits."""
@@ -239,6 +245,9 @@ class TagUUID(JSONTag):
                 "Malformed tagged JSON: the ' u' tag expects a string of hex"
                 f" digits, got {value!r} (type {type(value).__name__})."
             )
+
+        # PERF: imported on first use (import time).
+        from uuid import UUID
 
         return UUID(value)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import re
 import typing as t
-import uuid
 from urllib.parse import quote
 
 from .exceptions import ValidationError
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    import uuid
+
     from .map import Map
 
 #: Characters left unquoted in a path segment (WHATWG "path-percent-encode set").
@@ -242,6 +243,8 @@ class UUIDConverter(BaseConverter):
 
     def to_python(self, value: str) -> uuid.UUID:
         """Return a :class:`uuid.UUID` for *value*."""
+        import uuid  # PERF: imported on first use (import time)
+
         try:
             return uuid.UUID(value)
         except ValueError as e:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import typing as t
 from functools import cached_property
 
@@ -73,6 +72,7 @@ class BuildError(RoutingException, LookupError):
             return None
         wanted = str(self.endpoint)
         value_names = set(self.values or ())
+        import difflib  # PERF: imported on first use (import time)
 
         def score(rule: Rule) -> float:
             # Endpoint similarity dominates; matching arguments and method only

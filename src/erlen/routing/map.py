@@ -7,7 +7,6 @@ import re
 import threading
 import typing as t
 import warnings
-from pprint import pformat
 from types import MappingProxyType
 from urllib.parse import urljoin
 from urllib.parse import urlunsplit
@@ -436,6 +435,8 @@ class Map:
                 providers.append(rule)
 
     def __repr__(self) -> str:
+        from pprint import pformat  # PERF: imported on first use (import time)
+
         return f"{type(self).__name__}({pformat(list(self.iter_rules()))})"
 
 

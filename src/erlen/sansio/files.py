@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import mimetypes
 import os
 import typing as t
-import unicodedata
 from time import time
 from urllib.parse import quote
 from zlib import adler32
@@ -155,6 +153,8 @@ def _content_disposition(download_name: str, as_attachment: bool) -> str:
         return dump_options_header(kind, {"filename": download_name})
     # RFC 6266: an ASCII approximation for old clients, and the exact name as
     # UTF-8 in the RFC 5987 extended parameter.
+    import unicodedata  # PERF: imported on first use (import time)
+
     simple = unicodedata.normalize("NFKD", download_name)
     simple = simple.encode("ascii", "ignore").decode("ascii")
     quoted = quote(download_name, safe=_ATTR_CHAR_SAFE)
@@ -223,6 +223,8 @@ def _name_headers(
                 " Pass download_name=, pass a path instead of a file object,"
                 " or pass mimetype=."
             )
+        import mimetypes  # PERF: imported on first use (import time)
+
         mimetype, encoding = mimetypes.guess_type(download_name)
         if mimetype is None:
             mimetype = "application/octet-stream"

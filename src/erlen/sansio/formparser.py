@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import typing as t
-from tempfile import SpooledTemporaryFile
 
 from ..datastructures import MultiDict
 from ..exceptions import RequestEntityTooLarge
 from ..urls import parse_qsl
 from ._stream import too_large
-from .multipart import MultipartParser
-from .multipart import validate_boundary
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..datastructures import FileStorage
@@ -36,6 +33,8 @@ def default_stream_factory(
     PERF: a :class:`~tempfile.SpooledTemporaryFile` keeps small files in memory
     and moves to disk past :data:`SPOOL_MAX_SIZE` (500 KiB).
     """
+    from tempfile import SpooledTemporaryFile  # PERF: imported on first use
+
     return t.cast("t.IO[bytes]", SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE))
 
 
@@ -140,6 +139,11 @@ class FormDataParser:
         content_length: int | None,
         options: dict[str, str],
     ) -> ParseResult:
+        # PERF: imported on first use (import time): python-multipart and
+        # logging are only needed for multipart bodies.
+        from .multipart import MultipartParser
+        from .multipart import validate_boundary
+
         parser = MultipartParser(
             validate_boundary(options.get("boundary")),
             self.stream_factory,

@@ -10,7 +10,6 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
 from enum import Enum
-from http import HTTPStatus
 from urllib.parse import urljoin
 
 from .._cookies import dump_cookie
@@ -47,6 +46,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from collections.abc import Iterable
     from collections.abc import Iterator
+    from http import HTTPStatus
     from types import TracebackType
 
 _T = t.TypeVar("_T")
@@ -65,7 +65,7 @@ _STATUS_LINES: dict[int, str] = {
 }
 # A status string is a three-digit code, then optionally one space and a reason
 # phrase of visible characters, spaces and tabs (RFC 9112 section 4).
-_STATUS_RE = re.compile(r"([1-9][0-9]{2})(?: ([\t\x20-\x7e\x80-\U0010ffff]*))?")
+_STATUS_RE = re.compile(r"([1-9][0-9]{2})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?")
 
 # Media types that get ``; charset=utf-8`` besides ``text/*`` and ``*+xml``.
 _CHARSET_MIMETYPES = frozenset(
