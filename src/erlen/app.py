@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import collections.abc as cabc
 import contextvars
-import inspect
-import logging
 import os
 import sys
 import threading
@@ -23,6 +20,7 @@ from . import wsgi as _wsgi
 from ._async import _cv_main_loop
 from ._async import async_to_sync as _async_to_sync
 from ._async import await_in_context as _await_in_context
+from ._async import iscoroutinefunction as _iscoroutinefunction
 from ._async import run_in_context as _run_in_context
 from ._async import SyncIterator as _SyncIterator
 from .config import Config
@@ -43,7 +41,6 @@ from .globals import _cv_app
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
-from .logging import create_logger
 from .routing import BuildError
 from .routing import Map
 from .routing import MapAdapter
@@ -60,6 +57,8 @@ from .wrappers import Request
 from .wrappers import Response
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    import logging
+
     from .blueprints import Blueprint
     from .cli import AppGroup
     from .cli import FlaskCliRunner
@@ -155,15 +154,15 @@ _ASYNC_CACHE_MAX = 4096
 
 
 def _is_coroutine_function(func: t.Any) -> bool:
-    # PERF: inspect.iscoroutinefunction unwraps and checks code flags on
+    # PERF: _iscoroutinefunction unwraps and checks code flags on
     # every call; the hooks and views of an app are a small, fixed set.
     try:
         return _ASYNC_CACHE[func]
     except KeyError:
         pass
     except TypeError:  # unhashable callable
-        return inspect.iscoroutinefunction(func)
-    result = inspect.iscoroutinefunction(func)
+        return _iscoroutinefunction(func)
+    result = _iscoroutinefunction(func)
     if len(_ASYNC_CACHE) >= _ASYNC_CACHE_MAX:
         _ASYNC_CACHE.clear()
     _ASYNC_CACHE[func] = result
@@ -171,7 +170,7 @@ def _is_coroutine_function(func: t.Any) -> bool:
 
 
 def _is_async_callable(func: t.Any) -> bool:
-    if inspect.iscoroutinefunction(func):
+    if _iscoroutinefunction(func):
         return True
     # A class-based view's function is sync; its handlers may not be.
     view_class = getattr(func, "view_class", None)
@@ -179,9 +178,7 @@ def _is_async_callable(func: t.Any) -> bool:
         return False
     names = ["dispatch_request"]
     names.extend(m.lower() for m in getattr(view_class, "methods", None) or ())
-    return any(
-        inspect.iscoroutinefunction(getattr(view_class, name, None)) for name in names
-    )
+    return any(_iscoroutinefunction(getattr(view_class, name, None)) for name in names)
 
 
 class Flask(Scaffold):
@@ -375,6 +372,9 @@ class Flask(Scaffold):
     @cached_property
     def logger(self) -> logging.Logger:
         """The ``logging`` logger named after the app."""
+        # PERF: imported on first use (import time): logging is ~4 ms.
+        from .logging import create_logger
+
         return create_logger(self)
 
     @property
@@ -1037,7 +1037,7 @@ class Flask(Scaffold):
 
     def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         """Return ``func``, or a sync wrapper if it is a coroutine function."""
-        if inspect.iscoroutinefunction(func):
+        if _iscoroutinefunction(func):
             return self.async_to_sync(func)
         return func
 
@@ -1095,6 +1095,8 @@ class Flask(Scaffold):
         # request keeps ContextVar tokens valid wherever a step pushed them.
         # PERF: no task per request, no extra turn of the event loop.
         run = context.run
+        import asyncio  # PERF: not at module level (import time)
+
         loop = asyncio.get_running_loop()
         try:
             call = run(next, gen)
@@ -1115,9 +1117,11 @@ class Flask(Scaffold):
         except StopIteration as stop:
             return t.cast(T, stop.value)
 
-    def _send(self, signal: t.Any, **kwargs: t.Any) -> None:
-        # PERF: blinker's send costs even without receivers; ask first.
-        if signal.receivers:
+    def _send(self, name: str, **kwargs: t.Any) -> None:
+        # PERF: blinker's send costs even without receivers; ask first, and
+        # without loading blinker while no signal was ever looked up.
+        signal = signals.receivers_of(name)
+        if signal is not None:
             signal.send(self, _async_wrapper=self.ensure_sync, **kwargs)
 
     # PERF: a driver that calls sync functions in place (every driver but
@@ -1168,8 +1172,7 @@ class Flask(Scaffold):
     def _full_dispatch_gen(self) -> _Gen[Response]:
         self._got_first_request = True
         try:
-            if signals.request_started.receivers:
-                self._send(signals.request_started)
+            self._send("request_started")
             rv = yield from self._step("preprocess_request", self._preprocess_gen)
             if rv is None:
                 rv = yield from self._step("dispatch_request", self._dispatch_gen)
@@ -1187,8 +1190,7 @@ class Flask(Scaffold):
             response = yield from self._step(
                 "process_response", self._process_response_gen, response
             )
-            if signals.request_finished.receivers:
-                self._send(signals.request_finished, response=response)
+            self._send("request_finished", response=response)
         except Exception:
             if not from_error_handler:
                 raise
@@ -1250,7 +1252,7 @@ class Flask(Scaffold):
         return (yield handler, (e,), {})
 
     def _handle_exception_gen(self, e: Exception) -> _Gen[Response]:
-        self._send(signals.got_request_exception, exception=e)
+        self._send("got_request_exception", exception=e)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.testing or self.debug
@@ -1282,7 +1284,7 @@ class Flask(Scaffold):
                         func(exc)
                     else:
                         yield func, (exc,), {}
-        self._send(signals.request_tearing_down, exc=exc)
+        self._send("request_tearing_down", exc=exc)
 
     def _teardown_appcontext_gen(self, exc: BaseException | None) -> _Gen[None]:
         ctx = _cv_request.get(None)
@@ -1292,7 +1294,7 @@ class Flask(Scaffold):
                 func(exc)
             else:
                 yield func, (exc,), {}
-        self._send(signals.appcontext_tearing_down, exc=exc)
+        self._send("appcontext_tearing_down", exc=exc)
 
     def _pop_gen(self, ctx: RequestContext, exc: BaseException | None) -> _Gen[None]:
         # Run the teardown functions through the driver (so async ones are
@@ -1306,7 +1308,7 @@ class Flask(Scaffold):
             # PERF: most apps have nothing to run at teardown.
             if (
                 self.teardown_request_funcs
-                or signals.request_tearing_down.receivers
+                or signals.receivers_of("request_tearing_down") is not None
                 or "do_teardown_request" in self._erlen_overridden
             ):
                 yield from self._step(
@@ -1320,7 +1322,7 @@ class Flask(Scaffold):
                     app_ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
                     if (
                         self.teardown_appcontext_funcs
-                        or signals.appcontext_tearing_down.receivers
+                        or signals.receivers_of("appcontext_tearing_down") is not None
                         or "do_teardown_appcontext" in self._erlen_overridden
                     ):
                         yield from self._step(
@@ -1438,7 +1440,7 @@ class Flask(Scaffold):
         # sync function runs in ``context``; coroutine functions run as tasks
         # in it on the thread's loop (never while ``context`` is entered).
         run = context.run
-        iscoroutinefunction = inspect.iscoroutinefunction
+        iscoroutinefunction = _iscoroutinefunction
         try:
             call = run(next, gen)
             while True:
@@ -1466,6 +1468,8 @@ class Flask(Scaffold):
         """
         if not self._got_first_request:
             self._erlen_setup()
+        import asyncio  # PERF: not at module level (import time)
+
         loop = asyncio.get_running_loop()
         # One context for the whole request, wherever its steps run.
         context = contextvars.copy_context()
@@ -1491,7 +1495,7 @@ class Flask(Scaffold):
         )
         with self.app_context():
             for func in funcs:
-                if inspect.iscoroutinefunction(func):
+                if _iscoroutinefunction(func):
                     await func()
                 else:
                     func()

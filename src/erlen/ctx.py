@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextvars
-import inspect
 import sys
 import typing as t
 from functools import update_wrapper
 
 from . import signals
+from ._async import iscoroutinefunction
 from .exceptions import HTTPException
 from .globals import _cv_app
 from .globals import _cv_request
@@ -132,7 +132,7 @@ def copy_current_request_context(f: F) -> F:
         )
     copied = ctx.copy()
 
-    if inspect.iscoroutinefunction(f):
+    if iscoroutinefunction(f):
 
         async def async_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
             with copied:
@@ -176,10 +176,9 @@ class AppContext:
         """Make this the current application context."""
         self._cv_tokens.append(_cv_app.set(self))
         # PERF: blinker's send costs even with no receivers; ask first.
-        if signals.appcontext_pushed.receivers:
-            signals.appcontext_pushed.send(
-                self.app, _async_wrapper=self.app.ensure_sync
-            )
+        signal = signals.receivers_of("appcontext_pushed")
+        if signal is not None:
+            signal.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Pop this context, running the teardown functions on its last pop."""
@@ -203,10 +202,9 @@ class AppContext:
             raise AssertionError(
                 f"Popped wrong app context. ({ctx!r} instead of {self!r})"
             )
-        if signals.appcontext_popped.receivers:
-            signals.appcontext_popped.send(
-                self.app, _async_wrapper=self.app.ensure_sync
-            )
+        signal = signals.receivers_of("appcontext_popped")
+        if signal is not None:
+            signal.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def __enter__(self) -> AppContext:
         self.push()

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import typing as t
 from collections.abc import Iterable
 from collections.abc import MutableMapping
 from datetime import datetime
 from datetime import UTC
-
-from itsdangerous import BadData
-from itsdangerous import URLSafeTimedSerializer
 
 from .datastructures import CallbackDict
 from .json.tag import TaggedJSONSerializer
@@ -19,6 +15,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from collections.abc import Mapping
     from datetime import timedelta
+
+    from itsdangerous import URLSafeTimedSerializer
 
     from .sansio.request import Request
     from .sansio.response import Response
@@ -289,6 +287,8 @@ def _lazy_sha1(string: bytes = b"") -> t.Any:
     Builds of Python without SHA-1 (FIPS mode) can then still import this
     module and configure another digest.
     """
+    import hashlib  # PERF: imported on first use (import time)
+
     return hashlib.sha1(string)
 
 
@@ -384,6 +384,10 @@ class SecureCookieSessionInterface(SessionInterface):
         # to first, so the current key goes at the end (GHSA-4grg-w6v8-c28g).
         keys = [_key_bytes(key, "SECRET_KEY_FALLBACKS item") for key in fallbacks]
         keys.append(_key_bytes(secret_key, "SECRET_KEY"))
+        # PERF: imported on first use (import time): an app without a secret
+        # key, or one that never reads its session, does not load it.
+        from itsdangerous import URLSafeTimedSerializer
+
         signer = URLSafeTimedSerializer(
             keys,
             salt=self.salt,
@@ -416,6 +420,7 @@ class SecureCookieSessionInterface(SessionInterface):
             return self.session_class()
 
         max_age = int(app.permanent_session_lifetime.total_seconds())
+        from itsdangerous import BadData  # loaded by get_signing_serializer()
 
         try:
             data = signer.loads(value, max_age=max_age)

@@ -408,7 +408,8 @@ def test_generated_raw_bodies(body: bytes, content_type: str) -> None:
         we = outcome(w, "json")
         ee = outcome(e, "json")
         if content_type.endswith("json"):
-            assert ee == we
+            # repr: a body of NaN parses to nan, which is not equal to itself.
+            assert repr(ee) == repr(we)
         assert outcome(e, "get_data") is not None
     finally:
         w.close()
