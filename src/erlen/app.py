@@ -1085,7 +1085,7 @@ class Flask(Scaffold):
                 else:
                     call = gen.send(value)
         except StopIteration as stop:
-            return t.cast(T, stop.value)
+            return stop.value  # type: ignore[no-any-return]
 
     async def _drive_async(self, gen: _Gen[T], context: contextvars.Context) -> T:
         # Runs in the calling task; every step of the pipeline and of its
@@ -1115,7 +1115,7 @@ class Flask(Scaffold):
                 else:
                     call = run(gen.send, value)
         except StopIteration as stop:
-            return t.cast(T, stop.value)
+            return stop.value  # type: ignore[no-any-return]
 
     def _send(self, name: str, **kwargs: t.Any) -> None:
         # PERF: blinker's send costs even without receivers; ask first, and
@@ -1455,7 +1455,7 @@ class Flask(Scaffold):
                 else:
                     call = run(gen.send, value)
         except StopIteration as stop:
-            return t.cast(T, stop.value)
+            return stop.value  # type: ignore[no-any-return]
 
     async def _erlen_handle_async(
         self, environ: dict[str, t.Any]

@@ -45,7 +45,7 @@ class LocalProxy(t.Generic[T]):
 
                 def _get_current_object() -> T:
                     try:
-                        return t.cast(T, cv_get())
+                        return cv_get()  # type: ignore[no-any-return]
                     except LookupError:
                         raise RuntimeError(message) from None
 
@@ -57,20 +57,20 @@ class LocalProxy(t.Generic[T]):
                         obj = cv_get()
                     except LookupError:
                         raise RuntimeError(message) from None
-                    return t.cast(T, read(obj))
+                    return read(obj)  # type: ignore[no-any-return]
 
         elif callable(local):
             factory = local
             if name is None:
 
                 def _get_current_object() -> T:
-                    return t.cast(T, factory())
+                    return factory()  # type: ignore[no-any-return]
 
             else:
                 read = operator.attrgetter(name)
 
                 def _get_current_object() -> T:
-                    return t.cast(T, read(factory()))
+                    return read(factory())  # type: ignore[no-any-return]
 
         else:
             raise TypeError(
