@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import inspect
 import io
 import os
+import queue
 import sys
+import tempfile
+import threading
 import typing as t
-from functools import partial
 from urllib.parse import unquote_to_bytes
 
 from .sansio.files import FileBody
 
-# PERF: asyncio (~25 ms), inspect and tempfile are imported on first use (import time):
-# a WSGI app never loads them. The coroutines below run on an event loop, so
-# asyncio is loaded by then and their local import is a dict lookup.
-
 if t.TYPE_CHECKING:  # pragma: no cover
-    import asyncio
     from collections.abc import Awaitable
     from collections.abc import Callable
     from collections.abc import Iterable
@@ -29,6 +28,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     Send = Callable[[dict[str, t.Any]], Awaitable[None]]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+T = t.TypeVar("T")
 
 #: Request bodies up to this size stay in memory; larger ones are spooled to
 #: a temporary file while they are received.
@@ -59,56 +59,66 @@ def mark_coroutine_function(func: F) -> F:
     must see ASGI; the marker is the standard way to say so (3.12+), with
     asyncio's older marker for 3.11.
     """
-    if sys.version_info >= (3, 12):  # pragma: no cover (3.12+)
-        import inspect  # PERF: imported on first use (import time)
-
-        inspect.markcoroutinefunction(func)
-        return func
-    coroutines = sys.modules.get("asyncio.coroutines")
-    if coroutines is not None and hasattr(coroutines, "_is_coroutine"):
-        func._is_coroutine = coroutines._is_coroutine  # type: ignore[attr-defined]
-        return func
-    # PERF: asyncio is not loaded: mark ``func`` when it is (import time).
-    _unmarked.append(func)
-    if _AsyncioWatch not in sys.meta_path:
-        sys.meta_path.insert(0, _AsyncioWatch)
+    marker = getattr(inspect, "markcoroutinefunction", None)
+    if marker is not None:  # pragma: no cover (3.12+)
+        marker(func)
+    func._is_coroutine = getattr(asyncio.coroutines, "_is_coroutine", None)  # type: ignore[attr-defined]
     return func
-
-
-#: Functions waiting for asyncio's 3.11 marker (see _AsyncioWatch).
-_unmarked: list[t.Any] = []
-
-
-class _AsyncioWatch:
-    """A meta path finder that finds nothing; it notices asyncio being imported.
-
-    PERF: importing asyncio costs ~25 ms, which a WSGI app should not pay just
-    so that its ``__call__`` carries asyncio's 3.11 coroutine marker. The
-    marker is only read by ``asyncio.iscoroutinefunction``, so asyncio is
-    loaded by then; and asyncio's package imports more submodules after
-    ``asyncio.coroutines``, so one of those lookups marks the waiting
-    functions before ``import asyncio`` returns.
-
-    NOTE: the finder stays on ``sys.meta_path`` (returning ``None`` at once
-    when done): removing it while the import system iterates the list would
-    skip the next finder.
-    """
-
-    @staticmethod
-    def find_spec(fullname: str, path: t.Any = None, target: t.Any = None) -> None:
-        """Mark the waiting functions once ``asyncio.coroutines`` is executed."""
-        if _unmarked:
-            coroutines = sys.modules.get("asyncio.coroutines")
-            marker = getattr(coroutines, "_is_coroutine", None)
-            if marker is not None:
-                for func in _unmarked:
-                    func._is_coroutine = marker
-                _unmarked.clear()
-        return None
 
 
 def _latin1(value: bytes) -> str:
     return value.decode("latin-1")
+
+
+#: Environ key of each raw header name seen so far (b"x-foo" -> "HTTP_X_FOO").
+# PERF: translating a name costs a decode, upper() and replace() per header;
+# servers send the same few names again and again, so they are looked up. The
+# table is bounded so that clients sending random names cannot grow it.
+_HEADER_KEYS: dict[bytes, str] = {}
+_HEADER_KEYS_MAX = 1024
+
+
+def _header_key(raw_name: bytes) -> str:
+    name = raw_name.decode("latin-1").upper().replace("-", "_")
+    key = name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + name
+    if len(_HEADER_KEYS) < _HEADER_KEYS_MAX:
+        _HEADER_KEYS[raw_name] = key
+    return key
+
+
+for _name in (
+    b"host",
+    b"user-agent",
+    b"accept",
+    b"accept-encoding",
+    b"accept-language",
+    b"connection",
+    b"content-type",
+    b"content-length",
+    b"cookie",
+    b"origin",
+    b"referer",
+    b"authorization",
+    b"cache-control",
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    b"x-requested-with",
+    b"if-none-match",
+    b"if-modified-since",
+):
+    _header_key(_name)
+
+#: The environ keys that are the same for every request.
+_BASE_ENVIRON: dict[str, t.Any] = {
+    "wsgi.version": (1, 0),
+    "wsgi.input_terminated": True,
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+}
+
+_PROTOCOLS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2", "3": "HTTP/3"}
 
 
 def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.Any]:
@@ -119,51 +129,57 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
     (``erlen.raw_headers``), so two different header names are never merged
     into one (``X-Foo`` and ``X_Foo`` stay apart).
     """
-    root_path: str = scope.get("root_path", "")
-    raw_path = scope.get("raw_path")
+    get = scope.get
+    root_path: str = get("root_path", "")
+    raw_path = get("raw_path")
     if raw_path:
-        path_bytes = unquote_to_bytes(raw_path.split(b"?", 1)[0])
+        # PERF: splitting and unquoting only when there is something to do
+        # (most paths have neither a query nor a percent sign).
+        if b"?" in raw_path:
+            raw_path = raw_path.split(b"?", 1)[0]
+        path_bytes = unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path
     else:
         path_bytes = scope["path"].encode("utf-8")
-    root_bytes = root_path.encode("utf-8")
-    if root_bytes and path_bytes.startswith(root_bytes):
-        path_bytes = path_bytes[len(root_bytes) :]
-    server = scope.get("server") or ("localhost", 80)
-    client = scope.get("client")
-    environ: dict[str, t.Any] = {
-        "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": root_bytes.decode("latin-1"),
-        "PATH_INFO": path_bytes.decode("latin-1"),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": str(server[0]),
-        "SERVER_PORT": str(server[1]) if server[1] is not None else "",
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-        "REMOTE_ADDR": client[0] if client else None,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": body,
-        "wsgi.input_terminated": True,
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "asgi.scope": scope,
-        "erlen.raw_headers": scope.get("headers", ()),
-    }
+    if root_path:
+        root_bytes = root_path.encode("utf-8")
+        if path_bytes.startswith(root_bytes):
+            path_bytes = path_bytes[len(root_bytes) :]
+        script_name = root_bytes.decode("latin-1")
+    else:
+        script_name = ""
+    server = get("server") or ("localhost", 80)
+    client = get("client")
+    http_version = get("http_version", "1.1")
+    headers = get("headers", ())
+    # PERF: copying the constant keys and setting the others is cheaper than
+    # a dict display with all of them.
+    environ = _BASE_ENVIRON.copy()
+    environ["REQUEST_METHOD"] = scope["method"]
+    environ["SCRIPT_NAME"] = script_name
+    environ["PATH_INFO"] = path_bytes.decode("latin-1")
+    environ["QUERY_STRING"] = get("query_string", b"").decode("latin-1")
+    environ["SERVER_NAME"] = str(server[0])
+    environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else ""
+    environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(http_version) or f"HTTP/{http_version}"
+    environ["REMOTE_ADDR"] = client[0] if client else None
+    environ["wsgi.url_scheme"] = get("scheme", "http")
+    environ["wsgi.input"] = body
+    environ["wsgi.errors"] = sys.stderr
+    environ["asgi.scope"] = scope
+    environ["erlen.raw_headers"] = headers
     if client:
         environ["REMOTE_PORT"] = str(client[1])
-    extensions = scope.get("extensions") or {}
-    preserve = extensions.get("erlen.preserve_context")
-    if preserve is not None:
-        # erlen's test client keeps the request's contexts for `with client:`.
-        environ["erlen.debug.preserve_context"] = preserve
-    for raw_name, raw_value in scope.get("headers", ()):
-        name = _latin1(raw_name).upper().replace("-", "_")
-        value = _latin1(raw_value)
-        if name == "CONTENT_TYPE" or name == "CONTENT_LENGTH":
-            key = name
-        else:
-            key = "HTTP_" + name
+    extensions = get("extensions")
+    if extensions:
+        preserve = extensions.get("erlen.preserve_context")
+        if preserve is not None:
+            # erlen's test client keeps the request's contexts for `with client:`.
+            environ["erlen.debug.preserve_context"] = preserve
+    # PERF: one pass, names from the table, no helper call per header.
+    key_of = _HEADER_KEYS.get
+    for raw_name, raw_value in headers:
+        key = key_of(raw_name) or _header_key(raw_name)
+        value = raw_value.decode("latin-1")
         if key in environ:
             sep = "; " if key == "HTTP_COOKIE" else ", "
             environ[key] = f"{environ[key]}{sep}{value}"
@@ -179,13 +195,17 @@ async def _receive_body(receive: Receive, limit: int | None) -> t.IO[bytes] | No
     limit, receiving stops after ``limit + 1`` bytes: the request then sees
     a body over its limit and answers 413 if the app reads it.
     """
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        return None
+    if not message.get("more_body", False):
+        # PERF: the common case, the whole body in one message: no list, no
+        # join; BytesIO shares the bytes object until it is written to.
+        return io.BytesIO(message.get("body", b""))
     chunks: list[bytes] = []
     size = 0
     spool: t.IO[bytes] | None = None
     while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)
@@ -194,8 +214,6 @@ async def _receive_body(receive: Receive, limit: int | None) -> t.IO[bytes] | No
             else:
                 chunks.append(chunk)
                 if size > BODY_SPOOL_SIZE:
-                    import tempfile  # PERF: imported on first use (import time)
-
                     spool = tempfile.SpooledTemporaryFile(max_size=BODY_SPOOL_SIZE)
                     spool.writelines(chunks)
                     chunks.clear()
@@ -203,10 +221,175 @@ async def _receive_body(receive: Receive, limit: int | None) -> t.IO[bytes] | No
             break
         if limit is not None and size > limit:
             break
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
     if spool is not None:
         spool.seek(0)
         return spool
     return io.BytesIO(b"".join(chunks))
+
+
+# -- worker threads --------------------------------------------------------------
+
+#: How many worker threads :func:`run_sync` starts at most, by default.
+DEFAULT_THREAD_LIMIT = 40
+
+#: Seconds an idle worker thread waits for work before it ends.
+THREAD_IDLE_TIMEOUT = 10.0
+
+
+def _deliver(
+    future: asyncio.Future[t.Any], result: t.Any, error: BaseException | None
+) -> None:
+    # Runs on the loop. The awaiting task may have been cancelled meanwhile.
+    if future.cancelled():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+class WorkerPool:
+    """Worker threads running sync calls for the event loop, one call each at a time.
+
+    PERF: ``loop.run_in_executor`` goes through a ``concurrent.futures``
+    future, a thread pool's work item, ``wrap_future`` and two done callbacks
+    per call; here a call is one tuple on a :class:`queue.SimpleQueue` and one
+    ``call_soon_threadsafe`` back, about a third cheaper per hop.
+
+    Threads start on demand, up to ``limit``; calls beyond that wait in the
+    queue for a free thread. An idle thread ends after
+    :data:`THREAD_IDLE_TIMEOUT` seconds. Threads are daemon threads: a call
+    still running at interpreter exit does not hold the process.
+    """
+
+    def __init__(self, limit: int = DEFAULT_THREAD_LIMIT) -> None:
+        if limit < 1:
+            raise ValueError(f"A worker pool needs at least one thread, not {limit}.")
+        #: The most threads this pool runs at once.
+        self.limit = limit
+        self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        #: Threads started and not ended.
+        self.threads = 0
+        #: Threads waiting for work and not yet promised a call.
+        self._idle = 0
+
+    def _reset_after_fork(self) -> None:
+        # The child process has none of the parent's threads.
+        self._queue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self.threads = self._idle = 0
+
+    def submit(
+        self,
+        context: contextvars.Context,
+        func: Callable[..., T],
+        args: tuple[t.Any, ...],
+    ) -> asyncio.Future[T]:
+        """Run ``context.run(func, *args)`` in a worker thread; return its future.
+
+        Call from the event loop's thread. Cancelling the future does not stop
+        a call already running (a thread cannot be interrupted), but a call not
+        yet started is skipped.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                start = False
+            else:
+                start = self.threads < self.limit
+                if start:
+                    self.threads += 1
+        self._queue.put((loop, future, context, func, args))
+        if start:
+            threading.Thread(
+                target=self._work, name="erlen-worker", daemon=True
+            ).start()
+        return future
+
+    def _work(self) -> None:
+        get = self._queue.get
+        lock = self._lock
+        while True:
+            try:
+                item = get(timeout=THREAD_IDLE_TIMEOUT)
+            except queue.Empty:
+                with lock:
+                    if self._idle:
+                        # Nobody was promised this thread: end it.
+                        self._idle -= 1
+                        self.threads -= 1
+                        return
+                # A call was promised to this thread just now: it is coming.
+                continue
+            loop, future, context, func, args = item
+            result: t.Any = None
+            error: BaseException | None = None
+            # A call whose awaiting task was cancelled before it started is
+            # skipped (as run_in_executor does).
+            run = not future.cancelled()
+            if run:
+                try:
+                    result = context.run(func, *args)
+                except StopIteration as e:
+                    # A future cannot hold StopIteration (it would end the
+                    # awaiting coroutine); the same as a coroutine raising it.
+                    error = RuntimeError(f"{func!r} raised StopIteration")
+                    error.__cause__ = e
+                except BaseException as e:  # handed to the awaiting task
+                    error = e
+            # PERF: counted idle before waking the loop, so that this thread
+            # is back in get() (off the GIL) as soon as possible.
+            with lock:
+                self._idle += 1
+            if run:
+                try:
+                    loop.call_soon_threadsafe(_deliver, future, result, error)
+                except RuntimeError:  # pragma: no cover (the loop closed meanwhile)
+                    pass
+            # Do not keep the call's objects alive while idle.
+            del item, loop, future, context, func, args, result, error
+
+
+_pool = WorkerPool()
+if hasattr(os, "register_at_fork"):  # pragma: no branch (not on Windows)
+    os.register_at_fork(after_in_child=_pool._reset_after_fork)
+
+
+def set_thread_limit(limit: int) -> None:
+    """Set how many worker threads :func:`run_sync` may run at once (default 40).
+
+    A lower limit takes effect as busy threads finish; threads are not ended
+    early.
+    """
+    if limit < 1:
+        raise ValueError(f"A worker pool needs at least one thread, not {limit}.")
+    _pool.limit = limit
+
+
+def run_sync(
+    context: contextvars.Context | None, func: Callable[..., T], *args: t.Any
+) -> asyncio.Future[T]:
+    """Call ``func(*args)`` in a worker thread inside ``context``; await the result.
+
+    ``context`` is entered in the thread (``context.run``), so the call sees
+    and sets the request's context variables; ``None`` runs it in a copy of
+    the caller's context. The call's exception is raised by the await.
+    Call from the event loop's thread (a coroutine or a loop callback): the
+    returned future belongs to the running loop. Cancelling it leaves the
+    worker thread to finish the call and take the next one.
+    """
+    if context is None:
+        context = contextvars.copy_context()
+    return _pool.submit(context, func, args)
+
+
+# -- serving -----------------------------------------------------------------------
 
 
 async def serve(
@@ -224,7 +407,19 @@ async def serve(
     """
     kind = scope["type"]
     if kind == "http":
-        await _serve_http(handler, scope, receive, send, wsgi_app)
+        # PERF: HTTP served here, not in a helper coroutine: one frame less.
+        body = await _receive_body(receive, handler.config.get("MAX_CONTENT_LENGTH"))
+        if body is None:
+            return
+        environ = build_environ(scope, body)
+        try:
+            if wsgi_app is not None:
+                await _serve_wrapped_wsgi(wsgi_app, environ, send)
+                return
+            response, context = await handler._erlen_handle_async(environ)
+            await send_response(response, environ, send, context, receive)
+        finally:
+            body.close()
     elif kind == "lifespan":
         await _serve_lifespan(handler, receive, send)
     elif kind == "websocket":
@@ -245,6 +440,10 @@ async def _serve_lifespan(handler: ASGIHandler, receive: Receive, send: Send) ->
         if phase not in ("startup", "shutdown"):
             continue
         try:
+            if phase == "startup":
+                limit = handler.config.get("ASGI_MAX_THREADS")
+                if limit is not None:
+                    set_thread_limit(int(limit))
             await handler._erlen_lifespan(phase)
         except Exception as e:
             await send({"type": f"lifespan.{phase}.failed", "message": repr(e)})
@@ -256,25 +455,16 @@ async def _serve_lifespan(handler: ASGIHandler, receive: Receive, send: Send) ->
             return
 
 
-async def _serve_http(
-    handler: ASGIHandler,
-    scope: dict[str, t.Any],
-    receive: Receive,
-    send: Send,
-    wsgi_app: Callable[..., Iterable[bytes]] | None,
-) -> None:
-    body = await _receive_body(receive, handler.config.get("MAX_CONTENT_LENGTH"))
-    if body is None:
-        return
-    environ = build_environ(scope, body)
-    try:
-        if wsgi_app is not None:
-            await _serve_wrapped_wsgi(wsgi_app, environ, send)
-            return
-        response, context = await handler._erlen_handle_async(environ)
-        await send_response(response, environ, send, context, receive)
-    finally:
-        body.close()
+#: Lower-cased latin-1 bytes of each response header name seen so far.
+# PERF: the same few names go out on every response; bounded as above.
+_NAME_BYTES: dict[str, bytes] = {}
+
+
+def _name_bytes(name: str) -> bytes:
+    raw = name.lower().encode("latin-1")
+    if len(_NAME_BYTES) < _HEADER_KEYS_MAX:
+        _NAME_BYTES[name] = raw
+    return raw
 
 
 async def send_response(
@@ -293,20 +483,29 @@ async def send_response(
     happens, the body is closed, so its cleanup runs.
     """
     status = response.status_code
+    name_of = _NAME_BYTES.get
     headers = [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in response.get_wsgi_headers(environ).to_wsgi_list()
+        (name_of(name) or _name_bytes(name), value.encode("latin-1"))
+        for name, value in response.get_wsgi_headers(environ)
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     body = response.response
+    if body.__class__ is list or body.__class__ is tuple or response.is_sequence:
+        # PERF: a buffered body (the common case) goes out in one message,
+        # without the disconnect watch a stream needs.
+        try:
+            data = b"".join(response.get_app_iter(environ))
+            await send({"type": "http.response.body", "body": data})
+        finally:
+            if response._on_close:
+                await run_sync(context, response.close)
+        return
     # NOTE: servers may take send() after a disconnect without an error
     # (uvicorn does); only receive() tells that the client is gone. Without
     # this watch an endless stream would run on for nobody.
-    import asyncio
-
     gone = asyncio.Event()
     watcher = None
-    if receive is not None and not response.is_sequence:
+    if receive is not None:
         watcher = asyncio.get_running_loop().create_task(
             _watch_disconnect(receive, gone)
         )
@@ -315,10 +514,6 @@ async def send_response(
             if environ["REQUEST_METHOD"] != "HEAD" and status not in (204, 304):
                 agen = t.cast("t.AsyncIterable[t.Any]", body)
                 await _in_context(_send_async_iterable(agen, send, gone), context)
-        elif response.is_sequence:
-            data = b"".join(response.get_app_iter(environ))
-            await send({"type": "http.response.body", "body": data})
-            return
         else:
             app_iter = response.get_app_iter(environ)
             if app_iter is body and isinstance(body, FileBody):
@@ -371,8 +566,6 @@ async def _in_context(
     if context is None:
         await coro
     else:
-        import asyncio
-
         await asyncio.get_running_loop().create_task(coro, context=context)
 
 
@@ -397,16 +590,11 @@ async def _send_sync_iterable(
     context: contextvars.Context | None,
     gone: asyncio.Event | None = None,
 ) -> None:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
     if context is None:
         context = contextvars.copy_context()
     iterator = iter(iterable)
     while gone is None or not gone.is_set():
-        chunk = await loop.run_in_executor(
-            None, partial(context.run, next, iterator, _END)
-        )
+        chunk = await run_sync(context, next, iterator, _END)
         if chunk is _END:
             return
         if chunk:
@@ -424,12 +612,7 @@ async def _close_response(
         return
     if response.is_sequence and not response._on_close:
         return
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    if context is None:
-        context = contextvars.copy_context()
-    await loop.run_in_executor(None, context.run, response.close)
+    await run_sync(context, response.close)
 
 
 async def _serve_wrapped_wsgi(
@@ -438,9 +621,6 @@ async def _serve_wrapped_wsgi(
     send: Send,
 ) -> None:
     """Run a (middleware-wrapped) WSGI app in a worker thread and send its answer."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
     started: list[t.Any] = []
 
@@ -459,14 +639,10 @@ async def _serve_wrapped_wsgi(
 
         return write
 
-    app_iter = await loop.run_in_executor(
-        None, context.run, wsgi_app, environ, start_response
-    )
+    app_iter = await run_sync(context, wsgi_app, environ, start_response)
     iterator = iter(app_iter)
     try:
-        first = await loop.run_in_executor(
-            None, partial(context.run, next, iterator, _END)
-        )
+        first = await run_sync(context, next, iterator, _END)
         status_line, header_list = started
         await send(
             {
@@ -485,4 +661,4 @@ async def _serve_wrapped_wsgi(
     finally:
         close = getattr(app_iter, "close", None)
         if close is not None:
-            await loop.run_in_executor(None, context.run, close)
+            await run_sync(context, close)

@@ -1,0 +1,325 @@
+"""The ASGI driver's worker threads (``run_sync``) and its fast paths."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import typing as t
+
+import pytest
+
+import erlen
+from erlen import asgi as asgi_module
+from erlen.asgi import build_environ
+from erlen.asgi import run_sync
+from erlen.asgi import WorkerPool
+
+var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+
+Message = dict[str, t.Any]
+
+
+def _set_and_get(value: str) -> str:
+    old = var.get()
+    var.set(value)
+    return old
+
+
+def test_run_sync_result_and_context() -> None:
+    async def main() -> tuple[str, str, str, str]:
+        context = contextvars.copy_context()
+        context.run(var.set, "request")
+        seen = await run_sync(context, _set_and_get, "thread")
+        var.set("caller")
+        # None: a copy of the caller's context; its changes stay there.
+        copied = await run_sync(None, _set_and_get, "lost")
+        return seen, context[var], copied, var.get()
+
+    assert asyncio.run(main()) == ("request", "thread", "caller", "caller")
+
+
+def test_run_sync_exceptions() -> None:
+    def fail() -> None:
+        raise KeyError("boom")
+
+    def stop() -> None:
+        raise StopIteration
+
+    async def main() -> None:
+        with pytest.raises(KeyError, match="boom"):
+            await run_sync(None, fail)
+        with pytest.raises(RuntimeError, match="raised StopIteration") as info:
+            await run_sync(None, stop)
+        assert isinstance(info.value.__cause__, StopIteration)
+        # The thread that raised is still there for the next call.
+        assert await run_sync(None, len, "abc") == 3
+
+    asyncio.run(main())
+
+
+def test_pool_limit_and_cancellation() -> None:
+    pool = WorkerPool(limit=1)
+    release = threading.Event()
+    ran: list[str] = []
+
+    def block() -> str:
+        release.wait(5)
+        ran.append("block")
+        return "done"
+
+    async def main() -> None:
+        context = contextvars.copy_context()
+        first = asyncio.ensure_future(pool.submit(context, block, ()))
+        second = asyncio.ensure_future(
+            pool.submit(contextvars.copy_context(), ran.append, ("skipped",))
+        )
+        await asyncio.sleep(0.01)
+        # One thread at most: the second call waits in the queue.
+        assert pool.threads == 1
+        first.cancel()
+        second.cancel()
+        await asyncio.sleep(0.01)
+        release.set()
+        # The pool is not stuck: the cancelled calls are done with (the
+        # running one finishes, the waiting one is skipped).
+        third = pool.submit(contextvars.copy_context(), ran.append, ("third",))
+        await asyncio.wait_for(third, 5)
+        assert ran == ["block", "third"]
+        assert pool.threads == 1
+
+    asyncio.run(main())
+
+
+def test_pool_reuses_and_bounds_threads() -> None:
+    pool = WorkerPool(limit=3)
+    barrier = threading.Barrier(3, timeout=5)
+    names: set[str] = set()
+
+    def meet() -> None:
+        names.add(threading.current_thread().name)
+        barrier.wait()
+
+    async def main() -> None:
+        calls = [pool.submit(contextvars.copy_context(), meet, ()) for _ in range(3)]
+        await asyncio.gather(*calls)
+        # The three calls met: they ran at once, in three threads.
+        assert pool.threads == 3
+        await asyncio.sleep(0.01)
+        for _ in range(5):
+            await pool.submit(contextvars.copy_context(), len, ((),))
+        assert pool.threads == 3
+
+    asyncio.run(main())
+    assert names == {"erlen-worker"}
+
+
+def test_idle_threads_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asgi_module, "THREAD_IDLE_TIMEOUT", 0.02)
+    pool = WorkerPool()
+
+    async def main() -> None:
+        await pool.submit(contextvars.copy_context(), len, ((),))
+        assert pool.threads == 1
+        for _ in range(200):
+            if not pool.threads:
+                break
+            await asyncio.sleep(0.01)
+        assert pool.threads == 0
+        # A new call starts a new thread.
+        assert await pool.submit(contextvars.copy_context(), len, ("ab",)) == 2
+
+    asyncio.run(main())
+
+
+def test_idle_timeout_while_promised(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A thread whose wait times out just after a caller counted on it stays.
+    monkeypatch.setattr(asgi_module, "THREAD_IDLE_TIMEOUT", 0.02)
+    pool = WorkerPool()
+
+    async def main() -> None:
+        await pool.submit(contextvars.copy_context(), len, ((),))
+        await asyncio.sleep(0.01)
+        with pool._lock:
+            # What submit() does: take the idle thread, before queueing.
+            assert pool._idle == 1
+            pool._idle = 0
+            await asyncio.sleep(0.1)  # the thread times out, waits for the lock
+        await asyncio.sleep(0.05)
+        assert pool.threads == 1
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        context = contextvars.copy_context()
+        pool._queue.put((loop, future, context, len, ("abc",)))
+        assert await asyncio.wait_for(future, 5) == 3
+        assert pool.threads == 1
+
+    asyncio.run(main())
+
+
+def test_result_of_cancelled_call_dropped() -> None:
+    pool = WorkerPool()
+    started = threading.Event()
+    release = threading.Event()
+
+    def block() -> None:
+        started.set()
+        release.wait(5)
+        raise ValueError("nobody hears this")
+
+    async def main() -> None:
+        task = asyncio.ensure_future(pool.submit(contextvars.copy_context(), block, ()))
+        while not started.is_set():
+            await asyncio.sleep(0.001)
+        task.cancel()
+        release.set()
+        await asyncio.sleep(0.05)
+        assert await pool.submit(contextvars.copy_context(), len, ("a",)) == 1
+
+    asyncio.run(main())
+
+
+def test_limits_validated() -> None:
+    with pytest.raises(ValueError, match="at least one thread"):
+        WorkerPool(0)
+    with pytest.raises(ValueError, match="at least one thread"):
+        asgi_module.set_thread_limit(0)
+
+
+def test_reset_after_fork() -> None:
+    pool = WorkerPool()
+    pool.threads = pool._idle = 3
+    pool._reset_after_fork()
+    assert (pool.threads, pool._idle) == (0, 0)
+
+
+def test_lifespan_sets_thread_limit(
+    app: erlen.Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(asgi_module._pool, "limit", asgi_module._pool.limit)
+    app.config["ASGI_MAX_THREADS"] = "7"
+    sent: list[Message] = []
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
+    ]
+    assert asgi_module._pool.limit == 7
+
+
+def test_build_environ_header_names() -> None:
+    scope = {
+        "method": "GET",
+        "path": "/",
+        "raw_path": b"/a%2Fb",
+        "headers": [
+            (b"x-unusual-name", b"1"),
+            (b"X-Upper", b"2"),
+            (b"content-type", b"text/plain"),
+        ],
+        "http_version": "2",
+        "extensions": {"http.response.pathsend": {}},
+    }
+    environ = build_environ(scope, None)  # type: ignore[arg-type]
+    assert environ["PATH_INFO"] == "/a/b"
+    assert environ["HTTP_X_UNUSUAL_NAME"] == "1"
+    assert environ["HTTP_X_UPPER"] == "2"
+    assert environ["CONTENT_TYPE"] == "text/plain"
+    assert environ["SERVER_PROTOCOL"] == "HTTP/2"
+    assert "erlen.debug.preserve_context" not in environ
+    assert environ["wsgi.input_terminated"] is True
+    environ = build_environ({**scope, "http_version": "0.9"}, None)  # type: ignore[arg-type]
+    assert environ["SERVER_PROTOCOL"] == "HTTP/0.9"
+
+
+def test_header_tables_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asgi_module, "_HEADER_KEYS", {})
+    monkeypatch.setattr(asgi_module, "_NAME_BYTES", {})
+    monkeypatch.setattr(asgi_module, "_HEADER_KEYS_MAX", 2)
+    headers = [(f"x-{i}".encode(), b"v") for i in range(5)]
+    environ = build_environ({"method": "GET", "path": "/", "headers": headers}, None)  # type: ignore[arg-type]
+    assert [environ[f"HTTP_X_{i}"] for i in range(5)] == ["v"] * 5
+    assert len(asgi_module._HEADER_KEYS) == 2
+
+    async def main() -> list[Message]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        response = erlen.Response("x", headers={f"X-{i}": "v" for i in range(5)})
+        await asgi_module.send_response(response, {"REQUEST_METHOD": "GET"}, send)
+        return sent
+
+    sent = asyncio.run(main())
+    names = [name for name, _ in sent[0]["headers"]]
+    assert [f"x-{i}".encode() for i in range(5)] == [n for n in names if n[:2] == b"x-"]
+    assert len(asgi_module._NAME_BYTES) == 2
+
+
+def test_buffered_body_close_hooks() -> None:
+    events: list[str] = []
+
+    async def main() -> list[Message]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        response = erlen.Response(["a", b"b"])
+        response.call_on_close(lambda: events.append(var.get()))
+        context = contextvars.copy_context()
+        context.run(var.set, "request")
+        await asgi_module.send_response(
+            response, {"REQUEST_METHOD": "GET"}, send, context
+        )
+        return sent
+
+    sent = asyncio.run(main())
+    assert sent[1] == {"type": "http.response.body", "body": b"ab"}
+    # The hook ran in a worker thread, in the request's context.
+    assert events == ["request"]
+
+
+def test_body_in_several_chunks(app: erlen.Flask) -> None:
+    @app.post("/")
+    def index() -> bytes:
+        return erlen.request.get_data()
+
+    async def main() -> list[Message]:
+        sent: list[Message] = []
+        incoming = [
+            {"type": "http.request", "body": b"ab", "more_body": True},
+            {"type": "http.request", "more_body": True},
+            {"type": "http.request", "body": b"c"},
+        ]
+
+        async def receive() -> Message:
+            if incoming:
+                return incoming.pop(0)
+            await asyncio.get_running_loop().create_future()
+            raise AssertionError  # pragma: no cover
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "headers": [(b"host", b"h")],
+        }
+        await app(scope, receive, send)
+        return sent
+
+    sent = asyncio.run(main())
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b"abc"
