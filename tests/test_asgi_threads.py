@@ -328,3 +328,26 @@ def test_body_in_several_chunks(app: erlen.Flask) -> None:
     sent = asyncio.run(main())
     assert sent[0]["status"] == 200
     assert sent[1]["body"] == b"abc"
+
+
+def test_root_path_not_a_prefix() -> None:
+    scope = {"method": "GET", "path": "/other", "root_path": "/root"}
+    environ = build_environ(scope, None)  # type: ignore[arg-type]
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("/root", "/other")
+
+
+def test_disconnect_before_any_body(app: erlen.Flask) -> None:
+    @app.route("/")
+    def index() -> str:  # pragma: no cover (never called)
+        raise AssertionError
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "http", "method": "GET", "path": "/"}, receive, send))
+    assert sent == []

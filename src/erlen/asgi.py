@@ -66,10 +66,6 @@ def mark_coroutine_function(func: F) -> F:
     return func
 
 
-def _latin1(value: bytes) -> str:
-    return value.decode("latin-1")
-
-
 #: Environ key and decoded name of each raw header name seen so far
 #: (b"x-foo" -> ("HTTP_X_FOO", "x-foo")).
 # PERF: translating a name costs a decode, upper() and replace() per header;
@@ -197,20 +193,18 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
     return environ
 
 
-async def _receive_body(receive: Receive, limit: int | None) -> t.IO[bytes] | None:
+async def _receive_body(
+    message: dict[str, t.Any], receive: Receive, limit: int | None
+) -> t.IO[bytes] | None:
     """Receive the whole body, in memory or spooled, stopping just past ``limit``.
 
-    Returns ``None`` if the client disconnected. When the body exceeds the
-    limit, receiving stops after ``limit + 1`` bytes: the request then sees
-    a body over its limit and answers 413 if the app reads it.
+    ``message`` is the first message, already received. Returns ``None`` if
+    the client disconnected. When the body exceeds the limit, receiving
+    stops after ``limit + 1`` bytes: the request then sees a body over its
+    limit and answers 413 if the app reads it.
     """
-    message = await receive()
     if message["type"] == "http.disconnect":
         return None
-    if not message.get("more_body", False):
-        # PERF: the common case, the whole body in one message: no list, no
-        # join; BytesIO shares the bytes object until it is written to.
-        return io.BytesIO(message.get("body", b""))
     chunks: list[bytes] = []
     size = 0
     spool: t.IO[bytes] | None = None
@@ -417,9 +411,17 @@ async def serve(
     kind = scope["type"]
     if kind == "http":
         # PERF: HTTP served here, not in a helper coroutine: one frame less.
-        body = await _receive_body(receive, handler.config.get("MAX_CONTENT_LENGTH"))
-        if body is None:
-            return
+        message = await receive()
+        body: t.IO[bytes] | None
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            # PERF: the common case, the whole body in one message: no list,
+            # no join; BytesIO shares the bytes object until written to.
+            body = io.BytesIO(message.get("body", b""))
+        else:
+            limit = handler.config.get("MAX_CONTENT_LENGTH")
+            body = await _receive_body(message, receive, limit)
+            if body is None:
+                return
         environ = build_environ(scope, body)
         try:
             if wsgi_app is not None:
