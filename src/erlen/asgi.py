@@ -66,22 +66,20 @@ def mark_coroutine_function(func: F) -> F:
     return func
 
 
-#: Environ key and decoded name of each raw header name seen so far
-#: (b"x-foo" -> ("HTTP_X_FOO", "x-foo")).
+#: Environ key of each raw header name seen so far (b"x-foo" -> "HTTP_X_FOO").
 # PERF: translating a name costs a decode, upper() and replace() per header;
 # servers send the same few names again and again, so they are looked up. The
 # table is bounded so that clients sending random names cannot grow it.
-_HEADER_KEYS: dict[bytes, tuple[str, str]] = {}
+_HEADER_KEYS: dict[bytes, str] = {}
 _HEADER_KEYS_MAX = 1024
 
 
-def _header_key(raw_name: bytes) -> tuple[str, str]:
-    name = raw_name.decode("latin-1")
-    upper = name.upper().replace("-", "_")
-    key = upper if upper in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + upper
+def _header_key(raw_name: bytes) -> str:
+    name = raw_name.decode("latin-1").upper().replace("-", "_")
+    key = name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + name
     if len(_HEADER_KEYS) < _HEADER_KEYS_MAX:
-        _HEADER_KEYS[raw_name] = (key, name)
-    return key, name
+        _HEADER_KEYS[raw_name] = key
+    return key
 
 
 for _name in (
@@ -125,8 +123,7 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
     Header values join as a WSGI server would (``, ``; cookies with
     ``; ``), but the request's ``headers`` come from the raw list
     (``erlen.raw_headers``), so two different header names are never merged
-    into one (``X-Foo`` and ``X_Foo`` stay apart). ``erlen.headers`` holds
-    that list decoded (latin-1), a new list for each request.
+    into one (``X-Foo`` and ``X_Foo`` stay apart).
     """
     get = scope.get
     root_path: str = get("root_path", "")
@@ -174,17 +171,11 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
         if preserve is not None:
             # erlen's test client keeps the request's contexts for `with client:`.
             environ["erlen.debug.preserve_context"] = preserve
-    # PERF: one pass, names from the table, no helper call per header. The
-    # decoded pairs are kept for the request's ``headers`` (``erlen.headers``),
-    # so that it does not decode every header again.
-    pairs: list[tuple[str, str]] = []
-    add_pair = pairs.append
-    environ["erlen.headers"] = pairs
+    # PERF: one pass, names from the table, no helper call per header.
     key_of = _HEADER_KEYS.get
     for raw_name, raw_value in headers:
-        key, name = key_of(raw_name) or _header_key(raw_name)
+        key = key_of(raw_name) or _header_key(raw_name)
         value = raw_value.decode("latin-1")
-        add_pair((name, value))
         if key in environ:
             sep = "; " if key == "HTTP_COOKIE" else ", "
             environ[key] = f"{environ[key]}{sep}{value}"
