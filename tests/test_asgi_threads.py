@@ -346,20 +346,3 @@ def test_disconnect_before_any_body(app: erlen.Flask) -> None:
 
     asyncio.run(app({"type": "http", "method": "GET", "path": "/"}, receive, send))
     assert sent == []
-
-
-def test_run_sync_soon_from_a_task_in_the_context() -> None:
-    async def step() -> str:
-        # This task runs in ``context``: the thread may enter it only once
-        # the task has suspended.
-        var.set("task")
-        return await asgi_module.run_sync_soon(context, _set_and_get, "thread")
-
-    context = contextvars.copy_context()
-
-    async def main() -> str:
-        return await asyncio.get_running_loop().create_task(step(), context=context)
-
-    for _ in range(20):
-        assert asyncio.run(main()) == "task"
-    assert context[var] == "thread"

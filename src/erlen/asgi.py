@@ -291,17 +291,6 @@ class WorkerPool:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._start(loop, future, context, func, args)
-        return future
-
-    def _start(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        future: asyncio.Future[T],
-        context: contextvars.Context,
-        func: Callable[..., T],
-        args: tuple[t.Any, ...],
-    ) -> None:
         with self._lock:
             if self._idle:
                 self._idle -= 1
@@ -315,6 +304,7 @@ class WorkerPool:
             threading.Thread(
                 target=self._work, name="erlen-worker", daemon=True
             ).start()
+        return future
 
     def _work(self) -> None:
         get = self._queue.get
@@ -391,21 +381,6 @@ def run_sync(
     if context is None:
         context = contextvars.copy_context()
     return _pool.submit(context, func, args)
-
-
-def run_sync_soon(
-    context: contextvars.Context, func: Callable[..., T], *args: t.Any
-) -> asyncio.Future[T]:
-    """Like :func:`run_sync`, for a task that runs in ``context`` itself.
-
-    A context cannot be entered twice at once, and the calling task is in
-    ``context`` until it suspends; so the call is handed to a worker thread
-    from the loop, once the task's current step has ended (``call_soon``).
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-    loop.call_soon(_pool._start, loop, future, context, func, args)
-    return future
 
 
 # -- serving -----------------------------------------------------------------------
