@@ -346,3 +346,42 @@ def test_disconnect_before_any_body(app: erlen.Flask) -> None:
 
     asyncio.run(app({"type": "http", "method": "GET", "path": "/"}, receive, send))
     assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "body", "expected"),
+    [
+        ("GET", 200, [b"a", b"b"], b"ab"),
+        ("HEAD", 200, [b"a"], b""),
+        ("GET", 204, [b"a"], b""),
+        ("GET", 304, [b"a"], b""),
+        ("GET", 100, [b"a"], b""),
+        ("GET", 200, [b"a", "é"], "aé".encode()),
+        ("GET", 200, (b"a", b"b"), b"ab"),
+    ],
+)
+def test_buffered_bodies(
+    method: str, status: int, body: t.Any, expected: bytes
+) -> None:
+    class Custom(erlen.Response):
+        def get_app_iter(self, environ: t.Any) -> t.Iterable[bytes]:
+            return [b"custom"]
+
+    async def main(response: erlen.Response) -> list[Message]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await asgi_module.send_response(response, {"REQUEST_METHOD": method}, send)
+        return sent
+
+    response = erlen.Response(status=status)
+    response.response = body
+    sent = asyncio.run(main(response))
+    assert sent[0]["status"] == status
+    assert sent[1] == {"type": "http.response.body", "body": expected}
+    # A subclass's get_app_iter() is honoured.
+    custom = Custom(status=status)
+    custom.response = body
+    assert asyncio.run(main(custom))[1]["body"] == b"custom"

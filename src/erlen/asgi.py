@@ -15,6 +15,7 @@ import typing as t
 from urllib.parse import unquote_to_bytes
 
 from .sansio.files import FileBody
+from .sansio.response import Response as _Response
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Awaitable
@@ -35,6 +36,8 @@ T = t.TypeVar("T")
 BODY_SPOOL_SIZE = 1024 * 1024
 
 _END = object()
+
+_get_app_iter = _Response.get_app_iter
 
 
 class ASGIHandler(t.Protocol):
@@ -496,7 +499,26 @@ async def send_response(
         # PERF: a buffered body (the common case) goes out in one message,
         # without the disconnect watch a stream needs.
         try:
-            data = b"".join(response.get_app_iter(environ))
+            data = None
+            if body.__class__ is list and type(response).get_app_iter is _get_app_iter:
+                # PERF: a list of bytes is joined as it is, without the
+                # encoding generator get_app_iter() would step through (the
+                # same bytes; the same empty body for HEAD, 1xx, 204, 304).
+                for chunk in body:
+                    if chunk.__class__ is not bytes:
+                        break
+                else:
+                    if (
+                        environ["REQUEST_METHOD"] == "HEAD"
+                        or status < 200
+                        or status == 204
+                        or status == 304
+                    ):
+                        data = b""
+                    else:
+                        data = b"".join(body)
+            if data is None:
+                data = b"".join(response.get_app_iter(environ))
             await send({"type": "http.response.body", "body": data})
         finally:
             if response._on_close:
