@@ -54,6 +54,7 @@ def test_run_sync_exceptions() -> None:
         assert isinstance(info.value.__cause__, StopIteration)
         # The thread that raised is still there for the next call.
         assert await run_sync(None, len, "abc") == 3
+        assert await run_sync(None, int, "ff", base=16) == 255
 
     asyncio.run(main())
 
@@ -150,7 +151,7 @@ def test_idle_timeout_while_promised(monkeypatch: pytest.MonkeyPatch) -> None:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         context = contextvars.copy_context()
-        pool._queue.put((loop, future, context, len, ("abc",)))
+        pool._queue.put((loop, future, context, len, ("abc",), {}))
         assert await asyncio.wait_for(future, 5) == 3
         assert pool.threads == 1
 

@@ -11,6 +11,7 @@ import queue
 import sys
 import tempfile
 import threading
+import types
 import typing as t
 from urllib.parse import unquote_to_bytes
 
@@ -36,6 +37,8 @@ T = t.TypeVar("T")
 BODY_SPOOL_SIZE = 1024 * 1024
 
 _END = object()
+
+_NO_KWARGS: Mapping[str, t.Any] = types.MappingProxyType({})
 
 _get_app_iter = _Response.get_app_iter
 
@@ -285,8 +288,9 @@ class WorkerPool:
         context: contextvars.Context,
         func: Callable[..., T],
         args: tuple[t.Any, ...],
+        kwargs: Mapping[str, t.Any] = _NO_KWARGS,
     ) -> asyncio.Future[T]:
-        """Run ``context.run(func, *args)`` in a worker thread; return its future.
+        """Run ``context.run(func, *args, **kwargs)`` in a worker thread; its future.
 
         Call from the event loop's thread. Cancelling the future does not stop
         a call already running (a thread cannot be interrupted), but a call not
@@ -302,7 +306,7 @@ class WorkerPool:
                 start = self.threads < self.limit
                 if start:
                     self.threads += 1
-        self._queue.put((loop, future, context, func, args))
+        self._queue.put((loop, future, context, func, args, kwargs))
         if start:
             threading.Thread(
                 target=self._work, name="erlen-worker", daemon=True
@@ -324,7 +328,7 @@ class WorkerPool:
                         return
                 # A call was promised to this thread just now: it is coming.
                 continue
-            loop, future, context, func, args = item
+            loop, future, context, func, args, kwargs = item
             result: t.Any = None
             error: BaseException | None = None
             # A call whose awaiting task was cancelled before it started is
@@ -332,7 +336,7 @@ class WorkerPool:
             run = not future.cancelled()
             if run:
                 try:
-                    result = context.run(func, *args)
+                    result = context.run(func, *args, **kwargs)
                 except StopIteration as e:
                     # A future cannot hold StopIteration (it would end the
                     # awaiting coroutine); the same as a coroutine raising it.
@@ -350,7 +354,7 @@ class WorkerPool:
                 except RuntimeError:  # pragma: no cover (the loop closed meanwhile)
                     pass
             # Do not keep the call's objects alive while idle.
-            del item, loop, future, context, func, args, result, error
+            del item, loop, future, context, func, args, kwargs, result, error
 
 
 _pool = WorkerPool()
@@ -370,9 +374,12 @@ def set_thread_limit(limit: int) -> None:
 
 
 def run_sync(
-    context: contextvars.Context | None, func: Callable[..., T], *args: t.Any
+    context: contextvars.Context | None,
+    func: Callable[..., T],
+    *args: t.Any,
+    **kwargs: t.Any,
 ) -> asyncio.Future[T]:
-    """Call ``func(*args)`` in a worker thread inside ``context``; await the result.
+    """Call ``func(*args, **kwargs)`` in a worker thread inside ``context``; await it.
 
     ``context`` is entered in the thread (``context.run``), so the call sees
     and sets the request's context variables; ``None`` runs it in a copy of
@@ -383,7 +390,7 @@ def run_sync(
     """
     if context is None:
         context = contextvars.copy_context()
-    return _pool.submit(context, func, args)
+    return _pool.submit(context, func, args, kwargs)
 
 
 # -- serving -----------------------------------------------------------------------
