@@ -197,7 +197,9 @@ def test_reset_after_fork() -> None:
 def test_lifespan_sets_thread_limit(
     app: erlen.Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(asgi_module._pool, "limit", asgi_module._pool.limit)
+    pool = asgi_module._get_pool()
+    monkeypatch.setattr(pool, "limit", pool.limit)
+    monkeypatch.setattr(asgi_module, "_thread_limit", asgi_module._thread_limit)
     app.config["ASGI_MAX_THREADS"] = "7"
     sent: list[Message] = []
     incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
@@ -213,7 +215,22 @@ def test_lifespan_sets_thread_limit(
         "lifespan.startup.complete",
         "lifespan.shutdown.complete",
     ]
-    assert asgi_module._pool.limit == 7
+    assert pool.limit == 7
+
+
+def test_thread_limit_before_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pool is made on the first call, with the limit set by then.
+    monkeypatch.setattr(asgi_module, "_pool", None)
+    monkeypatch.setattr(asgi_module, "_thread_limit", asgi_module._thread_limit)
+    asgi_module.set_thread_limit(3)
+    assert asgi_module._pool is None
+    assert asyncio.run(_in_loop(run_sync, None, len, "ab")) == 2
+    assert asgi_module._pool is not None
+    assert asgi_module._pool.limit == 3
+
+
+async def _in_loop(func: t.Any, *args: t.Any) -> t.Any:
+    return await func(*args)
 
 
 def test_build_environ_header_names() -> None:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
-import inspect
 import io
 import os
-import queue
 import sys
-import tempfile
 import threading
 import types
 import typing as t
@@ -18,7 +14,13 @@ from urllib.parse import unquote_to_bytes
 from .sansio.files import FileBody
 from .sansio.response import Response as _Response
 
+# PERF: asyncio (~25 ms), inspect, queue and tempfile are imported on first use
+# (import time): a WSGI app never loads them. The coroutines below run on an
+# event loop, so asyncio is loaded by then and their local import is a dict
+# lookup.
+
 if t.TYPE_CHECKING:  # pragma: no cover
+    import asyncio
     from collections.abc import Awaitable
     from collections.abc import Callable
     from collections.abc import Iterable
@@ -65,11 +67,52 @@ def mark_coroutine_function(func: F) -> F:
     must see ASGI; the marker is the standard way to say so (3.12+), with
     asyncio's older marker for 3.11.
     """
-    marker = getattr(inspect, "markcoroutinefunction", None)
-    if marker is not None:  # pragma: no cover (3.12+)
-        marker(func)
-    func._is_coroutine = getattr(asyncio.coroutines, "_is_coroutine", None)  # type: ignore[attr-defined]
+    if sys.version_info >= (3, 12):  # pragma: no cover (3.12+)
+        import inspect  # PERF: imported on first use (import time)
+
+        inspect.markcoroutinefunction(func)
+        return func
+    coroutines = sys.modules.get("asyncio.coroutines")
+    if coroutines is not None and hasattr(coroutines, "_is_coroutine"):
+        func._is_coroutine = coroutines._is_coroutine  # type: ignore[attr-defined]
+        return func
+    # PERF: asyncio is not loaded: mark ``func`` when it is (import time).
+    _unmarked.append(func)
+    if _AsyncioWatch not in sys.meta_path:
+        sys.meta_path.insert(0, _AsyncioWatch)
     return func
+
+
+#: Functions waiting for asyncio's 3.11 marker (see _AsyncioWatch).
+_unmarked: list[t.Any] = []
+
+
+class _AsyncioWatch:
+    """A meta path finder that finds nothing; it notices asyncio being imported.
+
+    PERF: importing asyncio costs ~25 ms, which a WSGI app should not pay just
+    so that its ``__call__`` carries asyncio's 3.11 coroutine marker. The
+    marker is only read by ``asyncio.iscoroutinefunction``, so asyncio is
+    loaded by then; and asyncio's package imports more submodules after
+    ``asyncio.coroutines``, so one of those lookups marks the waiting
+    functions before ``import asyncio`` returns.
+
+    NOTE: the finder stays on ``sys.meta_path`` (returning ``None`` at once
+    when done): removing it while the import system iterates the list would
+    skip the next finder.
+    """
+
+    @staticmethod
+    def find_spec(fullname: str, path: t.Any = None, target: t.Any = None) -> None:
+        """Mark the waiting functions once ``asyncio.coroutines`` is executed."""
+        if _unmarked:
+            coroutines = sys.modules.get("asyncio.coroutines")
+            marker = getattr(coroutines, "_is_coroutine", None)
+            if marker is not None:
+                for func in _unmarked:
+                    func._is_coroutine = marker
+                _unmarked.clear()
+        return None
 
 
 #: Environ key of each raw header name seen so far (b"x-foo" -> "HTTP_X_FOO").
@@ -214,6 +257,8 @@ async def _receive_body(
             else:
                 chunks.append(chunk)
                 if size > BODY_SPOOL_SIZE:
+                    import tempfile  # PERF: imported on first use (import time)
+
                     spool = tempfile.SpooledTemporaryFile(max_size=BODY_SPOOL_SIZE)
                     spool.writelines(chunks)
                     chunks.clear()
@@ -270,6 +315,8 @@ class WorkerPool:
             raise ValueError(f"A worker pool needs at least one thread, not {limit}.")
         #: The most threads this pool runs at once.
         self.limit = limit
+        import queue  # PERF: imported on first use (import time)
+
         self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         #: Threads started and not ended.
@@ -279,6 +326,8 @@ class WorkerPool:
 
     def _reset_after_fork(self) -> None:
         # The child process has none of the parent's threads.
+        import queue
+
         self._queue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self.threads = self._idle = 0
@@ -296,6 +345,8 @@ class WorkerPool:
         a call already running (a thread cannot be interrupted), but a call not
         yet started is skipped.
         """
+        import asyncio
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         with self._lock:
@@ -314,6 +365,8 @@ class WorkerPool:
         return future
 
     def _work(self) -> None:
+        import queue
+
         get = self._queue.get
         lock = self._lock
         while True:
@@ -357,9 +410,20 @@ class WorkerPool:
             del item, loop, future, context, func, args, kwargs, result, error
 
 
-_pool = WorkerPool()
-if hasattr(os, "register_at_fork"):  # pragma: no branch (not on Windows)
-    os.register_at_fork(after_in_child=_pool._reset_after_fork)
+#: The pool run_sync() uses; made on first use (see _get_pool).
+_pool: WorkerPool | None = None
+_pool_lock = threading.Lock()
+_thread_limit = DEFAULT_THREAD_LIMIT
+
+
+def _get_pool() -> WorkerPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = WorkerPool(_thread_limit)
+            if hasattr(os, "register_at_fork"):  # pragma: no branch (not Windows)
+                os.register_at_fork(after_in_child=_pool._reset_after_fork)
+        return _pool
 
 
 def set_thread_limit(limit: int) -> None:
@@ -368,9 +432,12 @@ def set_thread_limit(limit: int) -> None:
     A lower limit takes effect as busy threads finish; threads are not ended
     early.
     """
+    global _thread_limit
     if limit < 1:
         raise ValueError(f"A worker pool needs at least one thread, not {limit}.")
-    _pool.limit = limit
+    _thread_limit = limit
+    if _pool is not None:
+        _pool.limit = limit
 
 
 def run_sync(
@@ -390,7 +457,8 @@ def run_sync(
     """
     if context is None:
         context = contextvars.copy_context()
-    return _pool.submit(context, func, args, kwargs)
+    # PERF: no queue or threads until a first call (a WSGI app never makes one).
+    return (_pool or _get_pool()).submit(context, func, args, kwargs)
 
 
 # -- serving -----------------------------------------------------------------------
@@ -534,6 +602,8 @@ async def send_response(
     # NOTE: servers may take send() after a disconnect without an error
     # (uvicorn does); only receive() tells that the client is gone. Without
     # this watch an endless stream would run on for nobody.
+    import asyncio
+
     gone = asyncio.Event()
     watcher = None
     if receive is not None:
@@ -597,6 +667,8 @@ async def _in_context(
     if context is None:
         await coro
     else:
+        import asyncio
+
         await asyncio.get_running_loop().create_task(coro, context=context)
 
 
