@@ -11,7 +11,6 @@ import typing as t
 import weakref
 from datetime import timedelta
 from functools import cached_property
-from functools import partial
 from itertools import chain
 
 from . import asgi as _asgi
@@ -1095,9 +1094,6 @@ class Flask(Scaffold):
         # request keeps ContextVar tokens valid wherever a step pushed them.
         # PERF: no task per request, no extra turn of the event loop.
         run = context.run
-        import asyncio  # PERF: not at module level (import time)
-
-        loop = asyncio.get_running_loop()
         try:
             call = run(next, gen)
             while True:
@@ -1107,9 +1103,7 @@ class Flask(Scaffold):
                         value = await _await_in_context(func(*args, **kwargs), context)
                     else:
                         # Sync code never blocks the loop.
-                        value = await loop.run_in_executor(
-                            None, partial(run, func, *args, **kwargs)
-                        )
+                        value = await _asgi.run_sync(context, func, *args, **kwargs)
                 except BaseException as e:
                     call = run(gen.throw, e)
                 else:
@@ -1477,9 +1471,7 @@ class Flask(Scaffold):
         if self._erlen_chain_in_thread:
             # Every user function is sync: the whole chain in one worker
             # thread call.
-            response = await loop.run_in_executor(
-                None, context.run, self._erlen_handle, environ
-            )
+            response = await _asgi.run_sync(context, self._erlen_handle, environ)
         else:
             response = await self._drive_async(
                 self._handle_gen(environ, inline=False), context

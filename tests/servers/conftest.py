@@ -261,7 +261,11 @@ def run_server(
         for attempt in range(attempts):
             chosen = port if port is not None else free_port()
             log_path = Path(tmp) / f"{name.replace('/', '_')}-{attempt}.log"
-            full_env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+            full_env = {
+                **os.environ,
+                "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}",
+                "PYTHONUNBUFFERED": "1",
+            }
             full_env.update(env or {})
             with open(log_path, "wb") as log:
                 proc = subprocess.Popen(
