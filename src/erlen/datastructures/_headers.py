@@ -102,6 +102,14 @@ class Headers:
 
     __slots__ = ("_list",)
 
+    # PERF: __setitem__ inlines set() unless a subclass overrides set(), in
+    # which case ``headers[name] = value`` keeps calling the override.
+    _inline_set: t.ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._inline_set = cls.set is Headers.set
+
     def __init__(self, defaults: HeadersInit | None = None) -> None:
         self._list: list[tuple[str, str]] = []
         if defaults is not None:
@@ -370,7 +378,35 @@ class Headers:
     def __setitem__(self, key: slice, value: Iterable[tuple[str, t.Any]]) -> None: ...
     def __setitem__(self, key: str | int | slice, value: t.Any) -> None:
         """Set a header by name (like :meth:`set`), or a pair by index or slice."""
-        if isinstance(key, str):
+        if key.__class__ is str and self._inline_set:
+            # PERF: ``headers[name] = value`` is the most common write (after
+            # request hooks); it does set()'s work inline, without the method
+            # layers. A name seen before is valid (one set lookup); a str value
+            # without CR/LF/NUL needs no conversion.
+            if key not in _valid_names:
+                _check_name(key)
+            if (
+                value.__class__ is not str
+                or "\r" in value
+                or "\n" in value
+                or "\x00" in value
+            ):
+                value = _check_value(key, value)  # type: ignore[arg-type]
+            lst = self._list
+            ikey = key.lower()  # type: ignore[union-attr]
+            idx = 0
+            for old, _ in lst:
+                if old == key or old.lower() == ikey:
+                    break
+                idx += 1
+            else:
+                lst.append((key, value))  # type: ignore[arg-type]
+                return
+            lst[idx] = (key, value)  # type: ignore[assignment]
+            rest = lst[idx + 1 :]
+            if any(k.lower() == ikey for k, _ in rest):
+                lst[idx + 1 :] = [p for p in rest if p[0].lower() != ikey]
+        elif isinstance(key, str):
             self.set(key, value)
         elif isinstance(key, int):
             name, val = value
