@@ -48,6 +48,11 @@ _SAMESITE = frozenset(("Strict", "Lax", "None"))
 # The characters a cookie path keeps unquoted: the URL path-segment set plus
 # "%" (already quoted text), without ";", which separates attributes.
 _PATH_SAFE = "%!$&'()*+,/:=@"
+# Checked cookie names (to their latin-1 header form) and checked paths (to
+# their quoted form); cleared when full, so untrusted input cannot grow them.
+_checked_names: dict[str, str] = {}
+_quoted_paths: dict[str, str] = {}
+_CACHE_MAX = 256
 
 
 def _unslash(match: re.Match[bytes]) -> bytes:
@@ -69,8 +74,23 @@ def parse_cookie_pairs(header: str | bytes | None) -> list[tuple[str, str]]:
     """
     if not header:
         return []
-    if not isinstance(header, str):
+    if header.__class__ is not str and not isinstance(header, str):
         header = bytes(header).decode("latin-1")
+    if '"' not in header and "\t" not in header:
+        # PERF: the usual header ("a=1; b=2": no quotes, no spacing inside a
+        # pair) splits without the regex. Anything else (a space left inside
+        # a pair after stripping) goes to the tolerant parser below.
+        fast: list[tuple[str, str]] = []
+        for part in header.split(";"):
+            part = part.strip(" ")
+            if " " in part:
+                break
+            name, _, value = part.partition("=")
+            # An empty part or a missing name is malformed: skipped.
+            if name:
+                fast.append((name, value))
+        else:
+            return fast
     out: list[tuple[str, str]] = []
     pos = 0
     match_at = _cookie_re.match
@@ -180,17 +200,49 @@ def dump_cookie(
     .. note:: Flask compatibility: Werkzeug does not reject injection
         characters; erlen raises :exc:`ValueError` for them.
     """
-    _require_str(key, value)
-    _check_attr("name", key, _injection_re)
-    if path is not None:
-        _check_attr("path", path, _injection_re)
-        path = _quote(path, _PATH_SAFE)
+    if key.__class__ is not str or value.__class__ is not str:
+        _require_str(key, value)
+    # PERF: cookie names and paths come from application code, so their
+    # checked (and encoded or quoted) forms are remembered in bounded caches;
+    # attributes are appended in straight-line code, in Werkzeug's order.
+    name = _checked_names.get(key)
+    if name is None:
+        _check_attr("name", key, _injection_re)
+        # NOTE: a non-ASCII name is sent as its UTF-8 bytes (latin-1 text, as
+        # WSGI header values are), which is what Werkzeug does.
+        name = key.encode().decode("latin-1")
+        if len(_checked_names) >= _CACHE_MAX:
+            _checked_names.clear()
+        _checked_names[key] = name
+    value = _quote_value(value)
+    rv = f"{name}={value}"
     if domain is not None:
         _check_attr("domain", domain, _injection_re)
         domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii")
-    if isinstance(max_age, timedelta):
-        max_age = int(max_age.total_seconds())
-    expires = _expires_value(expires, max_age, sync_expires)
+        rv = f"{rv}; Domain={domain}"
+    if max_age is not None and max_age.__class__ is not int:
+        if isinstance(max_age, timedelta):
+            max_age = int(max_age.total_seconds())
+    if expires is not None or (max_age is not None and sync_expires):
+        rv = f"{rv}; Expires={_expires_value(expires, max_age, sync_expires)}"
+    if max_age is not None:
+        rv = f"{rv}; Max-Age={max_age}"
+    if partitioned:
+        # NOTE: browsers ignore Partitioned cookies that are not Secure.
+        secure = True
+    if secure:
+        rv = f"{rv}; Secure"
+    if httponly:
+        rv = f"{rv}; HttpOnly"
+    if path is not None:
+        quoted = _quoted_paths.get(path)
+        if quoted is None:
+            _check_attr("path", path, _injection_re)
+            quoted = _quote(path, _PATH_SAFE)
+            if len(_quoted_paths) >= _CACHE_MAX:
+                _quoted_paths.clear()
+            _quoted_paths[path] = quoted
+        rv = f"{rv}; Path={quoted}"
     if samesite is not None:
         samesite = samesite.title()
         if samesite not in _SAMESITE:
@@ -198,32 +250,12 @@ def dump_cookie(
                 f"SameSite must be 'Strict', 'Lax' or 'None', got {samesite!r}."
                 " Pass one of those (any case) or None to leave it out."
             )
+        rv = f"{rv}; SameSite={samesite}"
     if partitioned:
-        # NOTE: browsers ignore Partitioned cookies that are not Secure.
-        secure = True
-
-    value = _quote_value(value)
-
-    # NOTE: a non-ASCII name is sent as its UTF-8 bytes (latin-1 text, as
-    # WSGI header values are), which is what Werkzeug does.
-    parts = [f"{key.encode().decode('latin-1')}={value}"]
-    for name, attr in (
-        ("Domain", domain),
-        ("Expires", expires),
-        ("Max-Age", max_age),
-        ("Secure", True if secure else None),
-        ("HttpOnly", True if httponly else None),
-        ("Path", path),
-        ("SameSite", samesite),
-        ("Partitioned", True if partitioned else None),
-    ):
-        if attr is True:
-            parts.append(name)
-        elif attr is not None:
-            parts.append(f"{name}={attr}")
-    rv = "; ".join(parts)
+        rv = f"{rv}; Partitioned"
     # APPSEC: a last check on the whole header, whatever the attribute types.
-    _check_attr("header", rv, _ctl_re)
+    if "\r" in rv or "\n" in rv or "\x00" in rv:
+        _check_attr("header", rv, _ctl_re)
 
     if max_size and len(rv) > max_size:
         value_size = len(value)

@@ -591,7 +591,8 @@ def parse_cookie(
         decoded to text.
     :param cls: The multidict class to build.
     """
-    if isinstance(header, Mapping):
+    # PERF: a str header (what requests pass) skips the Mapping ABC check.
+    if header.__class__ is not str and isinstance(header, Mapping):
         header = header.get("HTTP_COOKIE")
 
     if isinstance(header, str) and not header.isascii():

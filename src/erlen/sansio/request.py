@@ -12,6 +12,7 @@ from ..datastructures import Accept
 from ..datastructures import Authorization
 from ..datastructures import CharsetAccept
 from ..datastructures import CombinedMultiDict
+from ..datastructures import EnvironHeaders
 from ..datastructures import ImmutableList
 from ..datastructures import ImmutableMultiDict
 from ..datastructures import iter_multi_items
@@ -372,7 +373,13 @@ class Request:
     @lazy_property
     def cookies(self) -> MultiDict[str, str]:
         """The cookies sent with the request."""
-        header = ";".join(self.headers.getlist("Cookie"))
+        headers = self.headers
+        if headers.__class__ is EnvironHeaders:
+            # PERF: a WSGI environ holds at most one Cookie header; read it
+            # directly rather than through getlist and a join.
+            header = headers.environ.get("HTTP_COOKIE") or ""  # type: ignore[attr-defined]
+        else:
+            header = ";".join(headers.getlist("Cookie"))
         return parse_cookie(header, cls=self.dict_storage_class)
 
     @lazy_property
