@@ -277,13 +277,23 @@ def parse_qsl(
         :exc:`UnicodeDecodeError` on raw (not percent-encoded) non-UTF-8 bytes;
         erlen percent-encodes them like escaped ones.
     """
-    if not isinstance(qs, str):
+    if qs.__class__ is bytes:
+        qs = qs.decode("utf-8", errors)  # type: ignore[union-attr]
+    elif not isinstance(qs, str):
         qs = bytes(qs).decode("utf-8", errors)
     if not qs:
         return []
     # PERF: the count of "&" bounds the number of fields, so the per-field
     # limit check is only needed when that bound is over the limit.
     limit = max_fields if max_fields is not None and qs.count("&") >= max_fields else -1
+    if limit < 0 and keep_blank_values and "%" not in qs and "+" not in qs:  # type: ignore[operator]
+        # PERF: nothing to decode (the usual short query): split only.
+        fast: list[tuple[str, str]] = []
+        for field in qs.split("&"):  # type: ignore[union-attr]
+            if field:
+                name, _, value = field.partition("=")
+                fast.append((name, value))
+        return fast
     out: list[tuple[str, str]] = []
     for field in qs.split("&"):
         if not field:

@@ -347,13 +347,25 @@ class MultiDict(TypeConversionDict[K, V]):
         | Iterable[tuple[K, V]]
         | None = None,
     ) -> None:
-        if mapping is None:
+        if mapping.__class__ is list:
+            # PERF: a list of pairs (what the query string, cookie and form
+            # parsers produce) is the common case; testing it first skips the
+            # isinstance checks, the Mapping one being a slow ABC check.
+            tmp: dict[t.Any, list[t.Any]] = {}
+            for key, value in mapping:  # type: ignore[misc]
+                lst = tmp.get(key)
+                if lst is None:
+                    tmp[key] = [value]
+                else:
+                    lst.append(value)
+            _raw.__init__(self, tmp)
+        elif mapping is None:
             super().__init__()
         elif isinstance(mapping, MultiDict):
             # lists() copies each list; a CombinedMultiDict only has lists().
             _raw.__init__(self, mapping.lists())
         elif isinstance(mapping, Mapping):
-            tmp: dict[t.Any, list[t.Any]] = {}
+            tmp = {}
             for key, value in mapping.items():
                 if isinstance(value, (list, tuple, set)):
                     if value:
