@@ -174,9 +174,69 @@ class JSONProvider:
         return self._app.response_class(self.dumps(obj), mimetype="application/json")
 
 
-# Encoders reused by DefaultJSONProvider.dumps, keyed by their options.
-_encoders: dict[tuple[t.Any, ...], json.JSONEncoder] = {}
+# Encode functions reused by DefaultJSONProvider.dumps, keyed by their options.
+_encoders: dict[tuple[t.Any, ...], Callable[[t.Any], str]] = {}
 _ENCODERS_MAX = 64
+_COMPACT = (",", ":")
+# The C encoder behind json.dumps (None on interpreters without it).
+_c_make_encoder = json.encoder.c_make_encoder
+
+
+def _encoder_for(
+    default: Callable[[t.Any], t.Any],
+    ensure_ascii: bool,
+    sort_keys: bool,
+    separators: tuple[str, str] | None,
+) -> Callable[[t.Any], str]:
+    """Return a function encoding like ``json.dumps`` with these options."""
+    key = (default, ensure_ascii, sort_keys, separators)
+    encode = _encoders.get(key)
+    if encode is not None:
+        return encode
+    if len(_encoders) >= _ENCODERS_MAX:
+        _encoders.clear()
+    encoder = json.JSONEncoder(
+        default=default,
+        ensure_ascii=ensure_ascii,
+        sort_keys=sort_keys,
+        separators=separators,
+    )
+    make = _c_make_encoder
+    if make is None:  # pragma: no cover - CPython always has the C encoder
+        encode = encoder.encode
+    else:
+        # PERF: JSONEncoder.encode goes through iterencode, which rebuilds its
+        # options every call; calling the C encoder json uses underneath saves
+        # most of that. A new C encoder per call (cheap) keeps the circular
+        # reference markers per call, so threads never share them and a failed
+        # call leaves nothing behind. Same arguments as JSONEncoder.iterencode
+        # (skipkeys False, allow_nan True), so the output is identical.
+        basestring = (
+            json.encoder.encode_basestring_ascii
+            if ensure_ascii
+            else json.encoder.encode_basestring
+        )
+        key_sep = encoder.key_separator
+        item_sep = encoder.item_separator
+        join = "".join
+
+        def encode(obj: t.Any) -> str:
+            return join(
+                make(
+                    {},
+                    default,
+                    basestring,
+                    None,
+                    key_sep,
+                    item_sep,
+                    sort_keys,
+                    False,
+                    True,
+                )(obj, 0)
+            )
+
+    _encoders[key] = encode
+    return encode
 
 
 class DefaultJSONProvider(JSONProvider):
@@ -219,26 +279,14 @@ class DefaultJSONProvider(JSONProvider):
         :param kwargs: Passed to :func:`json.dumps`.
         """
         if not kwargs or (len(kwargs) == 1 and "separators" in kwargs):
-            # PERF: json.dumps builds a new JSONEncoder for every call with
-            # options; one encoder per option set is built once and reused
-            # (encode() keeps no state between calls).
-            key = (
+            # PERF: one encode function per option set, built once (see
+            # _encoder_for).
+            return _encoder_for(
                 self.default,
                 self.ensure_ascii,
                 self.sort_keys,
                 kwargs.get("separators"),
-            )
-            encoder = _encoders.get(key)
-            if encoder is None:
-                if len(_encoders) >= _ENCODERS_MAX:
-                    _encoders.clear()
-                encoder = _encoders[key] = json.JSONEncoder(
-                    default=key[0],
-                    ensure_ascii=key[1],
-                    sort_keys=key[2],
-                    separators=key[3],
-                )
-            return encoder.encode(obj)
+            )(obj)
         kwargs.setdefault("default", self.default)
         kwargs.setdefault("ensure_ascii", self.ensure_ascii)
         kwargs.setdefault("sort_keys", self.sort_keys)
@@ -266,12 +314,18 @@ class DefaultJSONProvider(JSONProvider):
         """
         obj = self._prepare_response_obj(args, kwargs)
         compact = self.compact
+        app = self._app  # PERF: a weakref proxy; go through it once or twice
 
-        if compact is False or (compact is None and self._app.debug):
+        if compact is False or (compact is None and app.debug):
             # NOTE: with an indent, json's item separator is "," (no trailing
             # space) and the key separator ": ".
             body = self.dumps(obj, indent=2)
+        elif type(self).dumps is DefaultJSONProvider.dumps:
+            # PERF: the compact body without the kwargs round trip of dumps().
+            body = _encoder_for(
+                self.default, self.ensure_ascii, self.sort_keys, _COMPACT
+            )(obj)
         else:
-            body = self.dumps(obj, separators=(",", ":"))
+            body = self.dumps(obj, separators=_COMPACT)
 
-        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+        return app.response_class(f"{body}\n", mimetype=self.mimetype)
