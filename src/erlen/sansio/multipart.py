@@ -44,6 +44,11 @@ _QUIET_LOGGER = logging.Logger("erlen.sansio.multipart.python_multipart")
 _QUIET_LOGGER.disabled = True
 
 
+# Parsed (name, filename) of Content-Disposition values seen recently.
+_dispositions: dict[str, tuple[str | None, str | None]] = {}
+_DISPOSITIONS_MAX = 512
+
+
 def _bad(message: str) -> BadRequest:
     return BadRequest(f"The multipart/form-data body is malformed: {message}")
 
@@ -197,10 +202,19 @@ class MultipartParser:
                 # delimiter follows with no content and no CRLF: supply it.
                 write(b"\r\n")
             start = index + 4
-        # Hold back a tail that could be the start of the pattern.
-        end = max(start, len(buffer) - len(pattern) + 1)
-        write(buffer[start:end])
-        self._carry = buffer[end:]
+        # Hold back a tail that could be the start of the pattern. The pattern
+        # starts with CR, so only a CR near the end can start one.
+        size = len(buffer)
+        end = size
+        cr = buffer.find(b"\r", max(start, size - len(pattern) + 1))
+        while cr != -1:
+            if pattern.startswith(buffer[cr:]):
+                end = cr
+                break
+            cr = buffer.find(b"\r", cr + 1)
+        # PERF: the usual chunk has no such tail and is written without a copy.
+        write(buffer if start == 0 and end == size else buffer[start:end])
+        self._carry = buffer[end:] if end != size else b""
 
     def _skip_preamble(self, buffer: bytearray, data: bytes) -> bytes:
         if buffer == b"\n" and data.startswith(self._delimiter[1:]):
@@ -284,29 +298,43 @@ class MultipartParser:
                 f"The multipart/form-data body has more than max_form_parts"
                 f" (MAX_FORM_PARTS) of {self._max_parts} parts."
             )
-        try:
-            headers = Headers(self._raw_headers)
-        except ValueError:
-            # APPSEC: a NUL or LF inside a part header value; Headers refuses
-            # such values everywhere, so the part is refused here.
-            raise _bad(
-                f"part {self._parts} has a header value with a control character."
-            ) from None
+        raw_headers = self._raw_headers
+        for _, value in raw_headers:
+            if "\n" in value or "\x00" in value or "\r" in value:
+                # APPSEC: a NUL or LF inside a part header value; Headers
+                # refuses such values everywhere, so the part is refused here.
+                raise _bad(
+                    f"part {self._parts} has a header value with a control"
+                    " character."
+                )
+        # PERF: the values were just checked and python-multipart admits only
+        # token characters in names, so the write checks are not repeated.
+        headers = Headers._from_received(raw_headers)
         disposition = headers.get("Content-Disposition")
         if disposition is None:
             raise _bad(f"part {self._parts} has no Content-Disposition header.")
-        options = parse_options_header(disposition)[1]
         self._headers = headers
-        self._name = options.get("name")
-        self._filename = options.get("filename")
+        # PERF: a form sends the same few Content-Disposition values on every
+        # request; their parsed name and filename are kept in a bounded cache.
+        parsed = _dispositions.get(disposition)
+        if parsed is None:
+            options = parse_options_header(disposition)[1]
+            parsed = (options.get("name"), options.get("filename"))
+            if len(_dispositions) >= _DISPOSITIONS_MAX:
+                _dispositions.clear()
+            _dispositions[disposition] = parsed
+        self._name, self._filename = parsed
         if self._filename is None:
             self._chunks = []
             self._size = 0
         else:
-            try:
-                length: int | None = parse_plain_int(headers.get("Content-Length", ""))
-            except ValueError:
-                length = 0
+            declared = headers.get("Content-Length")
+            length: int | None = 0
+            if declared is not None:
+                try:
+                    length = parse_plain_int(declared)
+                except ValueError:
+                    length = 0
             self._container = self._stream_factory(
                 total_content_length=self._total_content_length,
                 content_type=headers.get("Content-Type"),
