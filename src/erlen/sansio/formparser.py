@@ -150,6 +150,9 @@ class FormDataParser:
             total_content_length=content_length,
             max_form_memory_size=self.max_form_memory_size,
             max_form_parts=self.max_form_parts,
+            # PERF: the default factory keeps small files in memory; the parser
+            # does the same without creating a SpooledTemporaryFile.
+            defer_container=self.stream_factory is default_stream_factory,
         )
         fields, files = parser.parse(stream.read, _READ_SIZE)
         # NOTE: a part without a name parameter is keyed None, as in Werkzeug.

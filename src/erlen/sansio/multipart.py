@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import typing as t
+from io import BytesIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser as _PushParser
@@ -47,6 +48,8 @@ _QUIET_LOGGER.disabled = True
 # Parsed (name, filename) of Content-Disposition values seen recently.
 _dispositions: dict[str, tuple[str | None, str | None]] = {}
 _DISPOSITIONS_MAX = 512
+# File data is written to its container in pieces of at least this size.
+_FILE_FLUSH_SIZE = 256 * 1024
 
 
 def _bad(message: str) -> BadRequest:
@@ -108,6 +111,9 @@ class MultipartParser:
         ``stream_factory``.
     :param max_form_memory_size: Largest size of one text part, in bytes.
     :param max_form_parts: Largest number of parts.
+    :param defer_container: Call ``stream_factory`` only once a file part
+        reaches 256 KiB; a smaller file is returned in a :class:`io.BytesIO`.
+        For factories that keep small files in memory anyway (the default).
     """
 
     def __init__(
@@ -118,6 +124,7 @@ class MultipartParser:
         total_content_length: int | None = None,
         max_form_memory_size: int | None = None,
         max_form_parts: int | None = None,
+        defer_container: bool = False,
     ) -> None:
         self._delimiter = b"\n--" + boundary
         # An empty part written without the CRLF that should end its (empty)
@@ -128,6 +135,8 @@ class MultipartParser:
         self._carry = b""
         self._headers_finished = 0
         self._stream_factory = stream_factory
+        self._defer_container = defer_container
+        self._file_length: int | None = 0
         self._total_content_length = total_content_length
         self._max_memory = max_form_memory_size
         self._max_parts = max_form_parts
@@ -160,6 +169,8 @@ class MultipartParser:
         self._headers = Headers()
         self._chunks: list[bytes] = []
         self._size = 0
+        self._file_chunks: list[memoryview] = []
+        self._file_buffered = 0
         self._container: t.IO[bytes] | None = None
         #: The text parts decoded so far, as ``(name, value)`` pairs.
         self.fields: list[tuple[str | None, str]] = []
@@ -304,8 +315,7 @@ class MultipartParser:
                 # APPSEC: a NUL or LF inside a part header value; Headers
                 # refuses such values everywhere, so the part is refused here.
                 raise _bad(
-                    f"part {self._parts} has a header value with a control"
-                    " character."
+                    f"part {self._parts} has a header value with a control character."
                 )
         # PERF: the values were just checked and python-multipart admits only
         # token characters in names, so the write checks are not repeated.
@@ -335,17 +345,31 @@ class MultipartParser:
                     length = parse_plain_int(declared)
                 except ValueError:
                     length = 0
-            self._container = self._stream_factory(
-                total_content_length=self._total_content_length,
-                content_type=headers.get("Content-Type"),
-                filename=self._filename,
-                content_length=length,
-            )
+            self._file_length = length
+            self._file_chunks = []
+            self._file_buffered = 0
+            if not self._defer_container:
+                self._container = self._new_container()
+
+    def _new_container(self) -> t.IO[bytes]:
+        return self._stream_factory(
+            total_content_length=self._total_content_length,
+            content_type=self._headers.get("Content-Type"),
+            filename=self._filename,
+            content_length=self._file_length,
+        )
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._container is not None:
-            # PERF: a memoryview slice writes without copying the chunk.
-            self._container.write(memoryview(data)[start:end])
+        if self._filename is not None:
+            # PERF: file data is collected as memoryview slices (no copy) and
+            # written in one call per _FILE_FLUSH_SIZE bytes and at the part's
+            # end: growing the container by several small writes reallocates
+            # (and copies) its buffer each time. The bound keeps large files
+            # streaming to the container as they arrive.
+            self._file_chunks.append(memoryview(data)[start:end])
+            self._file_buffered += end - start
+            if self._file_buffered >= _FILE_FLUSH_SIZE:
+                self._flush_file()
             return
         self._size += end - start
         if self._max_memory is not None and self._size > self._max_memory:
@@ -356,16 +380,36 @@ class MultipartParser:
             )
         self._chunks.append(data[start:end])
 
-    def _on_part_end(self) -> None:
+    def _flush_file(self) -> None:
         container = self._container
         if container is None:
+            container = self._container = self._new_container()
+        chunks = self._file_chunks
+        if chunks:
+            container.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            self._file_chunks = []
+            self._file_buffered = 0
+
+    def _on_part_end(self) -> None:
+        if self._filename is None:
             value = b"".join(self._chunks).decode(
                 _part_charset(self._headers), "replace"
             )
             self.fields.append((self._name, value))
             self._chunks = []
             return
-        container.seek(0)
+        container = self._container
+        if container is None:
+            # PERF: a file smaller than _FILE_FLUSH_SIZE, with the default
+            # factory: a BytesIO over the joined bytes shares them (no second
+            # copy, no temporary-file object), as Werkzeug keeps small
+            # uploads in a BytesIO.
+            container = BytesIO(b"".join(self._file_chunks))
+            self._file_chunks = []
+            self._file_buffered = 0
+        else:
+            self._flush_file()
+            container.seek(0)
         self._container = None
         self.files.append(
             (

@@ -647,8 +647,13 @@ class Request:
 
     def make_form_data_parser(self) -> FormDataParser:
         """Return a :attr:`form_data_parser_class` set up with this request's limits."""
+        factory = self._get_file_stream
+        if type(self)._get_file_stream is Request._get_file_stream:
+            # PERF: not overridden, so it is default_stream_factory; passing
+            # that lets the parser keep small files in memory without it.
+            factory = default_stream_factory
         return self.form_data_parser_class(
-            stream_factory=self._get_file_stream,
+            stream_factory=factory,
             max_form_memory_size=self.max_form_memory_size,
             max_content_length=self.max_content_length,
             max_form_parts=self.max_form_parts,
