@@ -160,6 +160,43 @@ def _expires_value(
     return None
 
 
+def _checked_name(key: str) -> str:
+    """Check a cookie name and return (and cache) its header form."""
+    _check_attr("name", key, _injection_re)
+    # NOTE: a non-ASCII name is sent as its UTF-8 bytes (latin-1 text, as
+    # WSGI header values are), which is what Werkzeug does.
+    name = key.encode().decode("latin-1")
+    if len(_checked_names) >= _CACHE_MAX:
+        _checked_names.clear()
+    _checked_names[key] = name
+    return name
+
+
+def _quoted_path(path: str) -> str:
+    """Check a cookie path and return (and cache) its quoted form."""
+    _check_attr("path", path, _injection_re)
+    quoted = _quote(path, _PATH_SAFE)
+    if len(_quoted_paths) >= _CACHE_MAX:
+        _quoted_paths.clear()
+    _quoted_paths[path] = quoted
+    return quoted
+
+
+def _cookie_domain(domain: str) -> str:
+    _check_attr("domain", domain, _injection_re)
+    return domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii")
+
+
+def _samesite(samesite: str) -> str:
+    samesite = samesite.title()
+    if samesite not in _SAMESITE:
+        raise ValueError(
+            f"SameSite must be 'Strict', 'Lax' or 'None', got {samesite!r}."
+            " Pass one of those (any case) or None to leave it out."
+        )
+    return samesite
+
+
 def dump_cookie(
     key: str,
     value: str = "",
@@ -205,52 +242,26 @@ def dump_cookie(
     # PERF: cookie names and paths come from application code, so their
     # checked (and encoded or quoted) forms are remembered in bounded caches;
     # attributes are appended in straight-line code, in Werkzeug's order.
-    name = _checked_names.get(key)
-    if name is None:
-        _check_attr("name", key, _injection_re)
-        # NOTE: a non-ASCII name is sent as its UTF-8 bytes (latin-1 text, as
-        # WSGI header values are), which is what Werkzeug does.
-        name = key.encode().decode("latin-1")
-        if len(_checked_names) >= _CACHE_MAX:
-            _checked_names.clear()
-        _checked_names[key] = name
+    name = _checked_names.get(key) or _checked_name(key)
     value = _quote_value(value)
     rv = f"{name}={value}"
     if domain is not None:
-        _check_attr("domain", domain, _injection_re)
-        domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii")
-        rv = f"{rv}; Domain={domain}"
-    if max_age is not None and max_age.__class__ is not int:
-        if isinstance(max_age, timedelta):
-            max_age = int(max_age.total_seconds())
+        rv = f"{rv}; Domain={_cookie_domain(domain)}"
+    if max_age is not None and isinstance(max_age, timedelta):
+        max_age = int(max_age.total_seconds())
     if expires is not None or (max_age is not None and sync_expires):
         rv = f"{rv}; Expires={_expires_value(expires, max_age, sync_expires)}"
     if max_age is not None:
         rv = f"{rv}; Max-Age={max_age}"
-    if partitioned:
-        # NOTE: browsers ignore Partitioned cookies that are not Secure.
-        secure = True
-    if secure:
+    # NOTE: browsers ignore Partitioned cookies that are not Secure.
+    if secure or partitioned:
         rv = f"{rv}; Secure"
     if httponly:
         rv = f"{rv}; HttpOnly"
     if path is not None:
-        quoted = _quoted_paths.get(path)
-        if quoted is None:
-            _check_attr("path", path, _injection_re)
-            quoted = _quote(path, _PATH_SAFE)
-            if len(_quoted_paths) >= _CACHE_MAX:
-                _quoted_paths.clear()
-            _quoted_paths[path] = quoted
-        rv = f"{rv}; Path={quoted}"
+        rv = f"{rv}; Path={_quoted_paths.get(path) or _quoted_path(path)}"
     if samesite is not None:
-        samesite = samesite.title()
-        if samesite not in _SAMESITE:
-            raise ValueError(
-                f"SameSite must be 'Strict', 'Lax' or 'None', got {samesite!r}."
-                " Pass one of those (any case) or None to leave it out."
-            )
-        rv = f"{rv}; SameSite={samesite}"
+        rv = f"{rv}; SameSite={_samesite(samesite)}"
     if partitioned:
         rv = f"{rv}; Partitioned"
     # APPSEC: a last check on the whole header, whatever the attribute types.

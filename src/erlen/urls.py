@@ -278,7 +278,7 @@ def parse_qsl(
         erlen percent-encodes them like escaped ones.
     """
     if qs.__class__ is bytes:
-        qs = qs.decode("utf-8", errors)  # type: ignore[union-attr]
+        qs = qs.decode("utf-8", errors)
     elif not isinstance(qs, str):
         qs = bytes(qs).decode("utf-8", errors)
     if not qs:
@@ -286,10 +286,10 @@ def parse_qsl(
     # PERF: the count of "&" bounds the number of fields, so the per-field
     # limit check is only needed when that bound is over the limit.
     limit = max_fields if max_fields is not None and qs.count("&") >= max_fields else -1
-    if limit < 0 and keep_blank_values and "%" not in qs and "+" not in qs:  # type: ignore[operator]
+    if limit < 0 and keep_blank_values and "%" not in qs and "+" not in qs:
         # PERF: nothing to decode (the usual short query): split only.
         fast: list[tuple[str, str]] = []
-        for field in qs.split("&"):  # type: ignore[union-attr]
+        for field in qs.split("&"):
             if field:
                 name, _, value = field.partition("=")
                 fast.append((name, value))

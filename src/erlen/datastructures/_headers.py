@@ -391,18 +391,18 @@ class Headers:
                 or "\n" in value
                 or "\x00" in value
             ):
-                value = _check_value(key, value)  # type: ignore[arg-type]
+                value = _check_value(key, value)
             lst = self._list
-            ikey = key.lower()  # type: ignore[union-attr]
+            ikey = key.lower()
             idx = 0
             for old, _ in lst:
                 if old == key or old.lower() == ikey:
                     break
                 idx += 1
             else:
-                lst.append((key, value))  # type: ignore[arg-type]
+                lst.append((key, value))
                 return
-            lst[idx] = (key, value)  # type: ignore[assignment]
+            lst[idx] = (key, value)
             rest = lst[idx + 1 :]
             if any(k.lower() == ikey for k, _ in rest):
                 lst[idx + 1 :] = [p for p in rest if p[0].lower() != ikey]

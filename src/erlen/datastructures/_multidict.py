@@ -352,7 +352,7 @@ class MultiDict(TypeConversionDict[K, V]):
             # parsers produce) is the common case; testing it first skips the
             # isinstance checks, the Mapping one being a slow ABC check.
             tmp: dict[t.Any, list[t.Any]] = {}
-            for key, value in mapping:  # type: ignore[misc]
+            for key, value in mapping:
                 lst = tmp.get(key)
                 if lst is None:
                     tmp[key] = [value]

@@ -179,7 +179,7 @@ _encoders: dict[tuple[t.Any, ...], Callable[[t.Any], str]] = {}
 _ENCODERS_MAX = 64
 _COMPACT = (",", ":")
 # The C encoder behind json.dumps (None on interpreters without it).
-_c_make_encoder = json.encoder.c_make_encoder
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 
 
 def _encoder_for(

@@ -377,7 +377,7 @@ class Request:
         if headers.__class__ is EnvironHeaders:
             # PERF: a WSGI environ holds at most one Cookie header; read it
             # directly rather than through getlist and a join.
-            header = headers.environ.get("HTTP_COOKIE") or ""  # type: ignore[attr-defined]
+            header = headers.environ.get("HTTP_COOKIE") or ""
         else:
             header = ";".join(headers.getlist("Cookie"))
         return parse_cookie(header, cls=self.dict_storage_class)
@@ -647,7 +647,7 @@ class Request:
 
     def make_form_data_parser(self) -> FormDataParser:
         """Return a :attr:`form_data_parser_class` set up with this request's limits."""
-        factory = self._get_file_stream
+        factory: t.Callable[..., t.IO[bytes]] = self._get_file_stream
         if type(self)._get_file_stream is Request._get_file_stream:
             # PERF: not overridden, so it is default_stream_factory; passing
             # that lets the parser keep small files in memory without it.
