@@ -249,3 +249,36 @@ def test_dump_cookie_size_warning() -> None:
         dump_cookie("small", "x" * 10, max_size=24)
     with pytest.warns(UserWarning, match="over the limit of 5 bytes"):
         dump_cookie("a", "123456", max_size=5)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "a=1",
+        "a=1; b=2",
+        "a=1;b",
+        ";a=1;",
+        "=x; a=1",
+        "a=b=c",
+        "a = 1; b=2",
+        "a=1; b c=2",
+    ],
+)
+def test_parse_cookie_fast_path_matches_werkzeug(header: str) -> None:
+    assert parse_cookie_pairs(header) == w_pairs(header)
+
+
+def test_dump_cookie_caches_checked_names_and_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from erlen import _cookies
+
+    monkeypatch.setattr(_cookies, "_CACHE_MAX", 1)
+    for i in range(3):
+        assert dump_cookie(f"k{i}", "v", path=f"/p {i}") == w_dump_cookie(
+            f"k{i}", "v", path=f"/p {i}"
+        )
+    assert len(_cookies._checked_names) == 1
+    assert len(_cookies._quoted_paths) == 1
+    with pytest.raises(ValueError):
+        dump_cookie("k\r", "v")

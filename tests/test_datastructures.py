@@ -580,3 +580,32 @@ def test_file_multidict_add_file(tmp_path: t.Any) -> None:
     fmd["q"].close()
     fmd.add_file("n", io.BytesIO(b""))
     assert fmd["n"].content_type is None
+
+
+def test_headers_setitem_inline_path_matches_set() -> None:
+    h = Headers([("X-A", "1"), ("Content-Type", "a"), ("x-a", "2"), ("X-B", "3")])
+    h["x-A"] = 5
+    assert h.to_wsgi_list() == [("x-A", "5"), ("Content-Type", "a"), ("X-B", "3")]
+    h["X-New"] = "v"
+    assert h.to_wsgi_list()[-1] == ("X-New", "v")
+    with pytest.raises(ValueError):
+        h["X-Bad"] = "a\r\nb"
+    with pytest.raises(ValueError):
+        h["Bad Name"] = "v"
+    with pytest.raises(ValueError):
+        h["X-Bad"] = "\x00"
+    assert "X-Bad" not in h
+
+
+def test_headers_setitem_calls_an_overridden_set() -> None:
+    calls = []
+
+    class MyHeaders(Headers):
+        def set(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+            calls.append((key, value))
+            super().set(key, value, **kwargs)
+
+    h = MyHeaders()
+    h["X-A"] = "1"
+    assert calls == [("X-A", "1")]
+    assert h["X-A"] == "1"

@@ -270,3 +270,14 @@ def test_itms_services_keeps_its_netloc_separator(
     assert urls.iri_to_uri(iri) == (
         "itms-services://?action=download-manifest&url=%C3%A9"
     )
+
+
+@pytest.mark.parametrize(
+    "qs",
+    ["q=hello&page=3", "a&b=&&c=1=2&", "x=%41+b", "k=v", b"q=caf\xc3\xa9&p=1", ""],
+)
+def test_parse_qsl_plain_fast_path_matches_general_path(qs: str | bytes) -> None:
+    from erlen.urls import parse_qsl
+
+    # A max_fields far above the count takes the general path.
+    assert parse_qsl(qs) == parse_qsl(qs, max_fields=1000)

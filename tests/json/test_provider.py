@@ -315,3 +315,43 @@ def test_provider_holds_only_a_weak_reference():
     gc.collect()
     with pytest.raises(ReferenceError):
         provider.response(1)
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+@pytest.mark.parametrize("sort_keys", [True, False])
+def test_encoder_matches_json_dumps(ensure_ascii, sort_keys):
+    app = FakeApp()
+    provider = DefaultJSONProvider(app)
+    provider.ensure_ascii = ensure_ascii
+    provider.sort_keys = sort_keys
+    obj = {"b": [1, 2.5, None, True, "\u00e9\n"], "a": {"z": float("inf")}, "c": "x"}
+    opts = {"ensure_ascii": ensure_ascii, "sort_keys": sort_keys}
+    assert provider.dumps(obj) == json.dumps(obj, **opts)
+    compact = json.dumps(obj, separators=(",", ":"), **opts)
+    assert provider.response(obj) == (compact + "\n", "application/json")
+    assert provider.dumps("\u00e9") == json.dumps("\u00e9", **opts)
+
+
+def test_failed_encode_leaves_no_circular_marker():
+    app = FakeApp()
+    provider = DefaultJSONProvider(app)
+    shared = [1]
+    bad = [shared, object()]
+    for _ in range(2):
+        with pytest.raises(TypeError):
+            provider.dumps(bad)
+        # A marker left behind by the failed call would make this one fail.
+        assert provider.dumps([shared, shared]) == "[[1], [1]]"
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular"):
+        provider.dumps(loop)
+
+
+def test_response_of_a_subclass_uses_its_dumps():
+    class Custom(DefaultJSONProvider):
+        def dumps(self, obj, **kwargs):
+            return "custom"
+
+    app = FakeApp()
+    assert Custom(app).response(1) == ("custom\n", "application/json")

@@ -315,3 +315,69 @@ def test_empty_part_without_crlf_every_split() -> None:
 def test_truncated_carry_is_400() -> None:
     with pytest.raises(BadRequest):
         feed(BARE[:-3])
+
+
+class RecordingIO(io.BytesIO):
+    """A BytesIO that records the size of every write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def write(self, data: t.Any) -> int:
+        self.sizes.append(len(data))
+        return super().write(data)
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_large_file_streams_to_the_container(defer: bool) -> None:
+    made: list[RecordingIO] = []
+
+    def factory(**kwargs: t.Any) -> t.IO[bytes]:
+        made.append(RecordingIO())
+        return made[-1]
+
+    data = bytes(range(256)) * 2400  # 600 KiB
+    body = encode([("f", data, "big.bin", None), ("small", b"x", "s.txt", None)])
+    parser = MultipartParser(BOUNDARY, factory, defer_container=defer)
+    for start in range(0, len(body), 64 * 1024):
+        parser.receive_data(body[start : start + 64 * 1024])
+    fields, files = parser.close()
+    assert fields == []
+    assert files[0][1].stream.read() == data
+    # The data reached the container while the body was still arriving.
+    assert len(made[0].sizes) >= 2
+    assert all(size >= 256 * 1024 for size in made[0].sizes[:-1])
+    if defer:
+        # A small file with a deferred container never calls the factory.
+        assert len(made) == 1
+        assert isinstance(files[1][1].stream, io.BytesIO)
+    else:
+        assert len(made) == 2
+    assert files[1][1].stream.read() == b"x"
+    for _, fs in files:
+        fs.close()
+
+
+def test_deferred_small_files_keep_their_data() -> None:
+    calls = []
+
+    def factory(**kwargs: t.Any) -> t.IO[bytes]:  # pragma: no cover - not called
+        calls.append(kwargs)
+        return io.BytesIO()
+
+    for i in range(len(SAMPLE) + 1):
+        parser = MultipartParser(BOUNDARY, factory, defer_container=True)
+        parser.receive_data(SAMPLE[:i])
+        parser.receive_data(SAMPLE[i:])
+        assert summary(parser.close()) == EXPECTED, i
+    assert calls == []
+
+
+def test_disposition_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from erlen.sansio import multipart
+
+    monkeypatch.setattr(multipart, "_DISPOSITIONS_MAX", 1)
+    monkeypatch.setattr(multipart, "_dispositions", {})
+    assert feed(SAMPLE) == EXPECTED
+    assert len(multipart._dispositions) == 1

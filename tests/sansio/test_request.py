@@ -758,3 +758,27 @@ def test_json_failure_hook_without_cache() -> None:
     r.__class__ = R
     assert r.get_json(cache=False) == "fallback"
     assert r._cached_json == (Ellipsis, Ellipsis)
+
+
+def test_overridden_get_file_stream_makes_the_file_containers() -> None:
+    made: list[str | None] = []
+
+    class MyRequest(Request):
+        def _get_file_stream(
+            self,
+            total_content_length: int | None,
+            content_type: str | None,
+            filename: str | None = None,
+            content_length: int | None = None,
+        ) -> t.IO[bytes]:
+            made.append(filename)
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
+
+    body = encode([("f", b"abc", "a.txt", "text/plain")])
+    r = make("POST", headers={"Content-Type": MP}, body=body)
+    r.__class__ = MyRequest
+    assert r.files["f"].read() == b"abc"
+    assert made == ["a.txt"]
+    r.close()
