@@ -280,5 +280,5 @@ def test_dump_cookie_caches_checked_names_and_paths(
         )
     assert len(_cookies._checked_names) == 1
     assert len(_cookies._quoted_paths) == 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="inject"):
         dump_cookie("k\r", "v")

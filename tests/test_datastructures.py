@@ -588,11 +588,11 @@ def test_headers_setitem_inline_path_matches_set() -> None:
     assert h.to_wsgi_list() == [("x-A", "5"), ("Content-Type", "a"), ("X-B", "3")]
     h["X-New"] = "v"
     assert h.to_wsgi_list()[-1] == ("X-New", "v")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="forbidden character"):
         h["X-Bad"] = "a\r\nb"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Invalid header name"):
         h["Bad Name"] = "v"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="forbidden character"):
         h["X-Bad"] = "\x00"
     assert "X-Bad" not in h
 
