@@ -336,7 +336,10 @@ class Headers:
         # PERF: append validated pairs directly instead of calling add().
         append = self._list.append
         if arg is not None:
-            for key, value in iter_multi_items(arg):
+            # PERF: a list of pairs (the usual case: error pages, WSGI-style
+            # headers) needs no iter_multi_items generator and ABC checks.
+            items = arg if arg.__class__ is list else iter_multi_items(arg)
+            for key, value in items:
                 append((_check_name(key), _check_value(key, value)))
         for key, value in kwargs.items():
             if isinstance(value, (list, tuple, set)):
