@@ -18,6 +18,12 @@ _HTML_ESCAPES = str.maketrans(
 )
 
 
+# Error pages by (code, description), for classes whose page depends on
+# nothing else (see HTTPException.get_body).
+_bodies: dict[tuple[int | None, str | None], str] = {}
+_BODIES_MAX = 256
+
+
 def _escape(value: str) -> str:
     """Return ``value`` with the HTML special characters replaced by entities."""
     return value.translate(_HTML_ESCAPES)
@@ -98,6 +104,25 @@ class HTTPException(Exception):
         scope: dict[str, t.Any] | None = None,
     ) -> str:
         """Return the HTML error page."""
+        cls = type(self)
+        if (
+            cls.get_description is HTTPException.get_description
+            and cls.name is HTTPException.name
+        ):
+            # PERF: the page then depends only on the code and the description
+            # (a 404 answers the same page every time); it is built once and
+            # kept in a bounded cache.
+            key = (self.code, self.description)
+            body = _bodies.get(key)
+            if body is None:
+                body = self._build_body(environ, scope)
+                if len(_bodies) >= _BODIES_MAX:
+                    _bodies.clear()
+                _bodies[key] = body
+            return body
+        return self._build_body(environ, scope)
+
+    def _build_body(self, environ: t.Any | None, scope: dict[str, t.Any] | None) -> str:
         name = _escape(self.name)
         return (
             "<!doctype html>\n"
