@@ -155,19 +155,26 @@ async def await_in_context(
     calling task waits on it instead, and ``coro`` resumes once it is done;
     the calling task's cancellation is passed on to ``coro``.
     """
+    try:
+        yielded = context.run(coro.send, None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    return await resume_in_context(coro, context, yielded)
+
+
+async def resume_in_context(
+    coro: t.Coroutine[t.Any, t.Any, T], context: contextvars.Context, yielded: t.Any
+) -> T:
+    """Go on with ``coro``, suspended on ``yielded``, as :func:`await_in_context`.
+
+    PERF: a caller that made the first step itself (``context.run(coro.send,
+    None)``) only pays for this coroutine when ``coro`` really suspends.
+    """
     run = context.run
     send = coro.send
     value: t.Any = None
     error: BaseException | None = None
     while True:
-        try:
-            if error is None:
-                yielded = run(send, value)
-            else:
-                yielded = run(coro.throw, error)
-        except StopIteration as stop:
-            return t.cast(T, stop.value)
-        value = error = None
         try:
             if yielded is None:
                 # A bare yield (asyncio.sleep(0)): give the loop one turn.
@@ -182,6 +189,14 @@ async def await_in_context(
                 await yielded
         except BaseException as e:
             error = e
+        try:
+            if error is None:
+                yielded = run(send, value)
+            else:
+                yielded = run(coro.throw, error)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        value = error = None
 
 
 async def _await(awaitable: t.Awaitable[T]) -> T:
