@@ -208,7 +208,11 @@ def targets(
             / st["medians"]["flask"]["import_ms"]
         )
         rows.append(
-            ("`import erlen` <= 1/3 of `import flask`", f"{r:.2f}x", r <= 1 / 3)
+            (
+                "`from erlen import Flask` <= 1/3 of `from flask import Flask`",
+                f"{r:.2f}x",
+                r <= 1 / 3,
+            )
         )
     lines = ["| target (issue 6) | measured | |", "|---|---|---|"]
     lines += [f"| {what} | {got} | {_verdict(ok)} |" for what, got, ok in rows]
