@@ -1174,7 +1174,8 @@ class Flask(Scaffold):
     def _full_dispatch_gen(self) -> _Gen[Response]:
         self._got_first_request = True
         try:
-            self._send("request_started")
+            if signals._loaded:  # PERF: no call while no signal exists
+                self._send("request_started")
             rv = yield from self._step("preprocess_request", self._preprocess_gen)
             if rv is None:
                 rv = yield from self._step("dispatch_request", self._dispatch_gen)
@@ -1192,7 +1193,8 @@ class Flask(Scaffold):
             response = yield from self._step(
                 "process_response", self._process_response_gen, response
             )
-            self._send("request_finished", response=response)
+            if signals._loaded:  # PERF: no call while no signal exists
+                self._send("request_finished", response=response)
         except Exception:
             if not from_error_handler:
                 raise
@@ -1310,7 +1312,10 @@ class Flask(Scaffold):
             # PERF: most apps have nothing to run at teardown.
             if (
                 self.teardown_request_funcs
-                or signals.receivers_of("request_tearing_down") is not None
+                or (
+                    signals._loaded
+                    and signals.receivers_of("request_tearing_down") is not None
+                )
                 or "do_teardown_request" in self._erlen_overridden
             ):
                 yield from self._step(
@@ -1324,7 +1329,11 @@ class Flask(Scaffold):
                     app_ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
                     if (
                         self.teardown_appcontext_funcs
-                        or signals.receivers_of("appcontext_tearing_down") is not None
+                        or (
+                            signals._loaded
+                            and signals.receivers_of("appcontext_tearing_down")
+                            is not None
+                        )
                         or "do_teardown_appcontext" in self._erlen_overridden
                     ):
                         yield from self._step(

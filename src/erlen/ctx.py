@@ -176,9 +176,10 @@ class AppContext:
         """Make this the current application context."""
         self._cv_tokens.append(_cv_app.set(self))
         # PERF: blinker's send costs even with no receivers; ask first.
-        signal = signals.receivers_of("appcontext_pushed")
-        if signal is not None:
-            signal.send(self.app, _async_wrapper=self.app.ensure_sync)
+        if signals._loaded:  # PERF: no call while no signal exists
+            signal = signals.receivers_of("appcontext_pushed")
+            if signal is not None:
+                signal.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Pop this context, running the teardown functions on its last pop."""
@@ -202,9 +203,10 @@ class AppContext:
             raise AssertionError(
                 f"Popped wrong app context. ({ctx!r} instead of {self!r})"
             )
-        signal = signals.receivers_of("appcontext_popped")
-        if signal is not None:
-            signal.send(self.app, _async_wrapper=self.app.ensure_sync)
+        if signals._loaded:  # PERF: no call while no signal exists
+            signal = signals.receivers_of("appcontext_popped")
+            if signal is not None:
+                signal.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def __enter__(self) -> AppContext:
         self.push()

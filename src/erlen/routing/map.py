@@ -122,6 +122,15 @@ def _connection_upgrade(connection: str) -> bool:
     return any(v.strip(" \t") == "upgrade" for v in connection.lower().split(","))
 
 
+def _refuse_subdomain(subdomain: str | None) -> None:
+    """Raise if a subdomain is given although the map matches whole hosts."""
+    if subdomain is not None:
+        raise RuntimeError(
+            f"Host matching is enabled, so a subdomain ({subdomain!r})"
+            " cannot be given; pass the full host as server_name."
+        )
+
+
 def _wsgi_str(value: str) -> str:
     """Return a WSGI "bytes as latin-1" string decoded as UTF-8."""
     try:
@@ -259,11 +268,7 @@ class Map:
         :raise BadHost: if *server_name* cannot be IDNA-encoded.
         """
         if self.host_matching:
-            if subdomain is not None:
-                raise RuntimeError(
-                    f"Host matching is enabled, so a subdomain ({subdomain!r})"
-                    " cannot be given; pass the full host as server_name."
-                )
+            _refuse_subdomain(subdomain)
         elif subdomain is None:
             subdomain = self.default_subdomain
         if script_name is None:
@@ -384,11 +389,7 @@ class Map:
             elif scheme in {"https", "wss"}:
                 server_name = server_name.removesuffix(":443")
         if self.host_matching:
-            if subdomain is not None:
-                raise RuntimeError(
-                    f"Host matching is enabled, so a subdomain ({subdomain!r})"
-                    " cannot be given; pass the full host as server_name."
-                )
+            _refuse_subdomain(subdomain)
         elif subdomain is None:
             current = wsgi_server_name.split(".")
             real = server_name.split(".")
