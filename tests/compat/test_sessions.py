@@ -81,6 +81,9 @@ STEPS = (
     R("/clear"),
     R("/get"),
     R("/permanent"),
+    # A permanent session's cookie is refreshed even by a request that
+    # never touches the session (erlen opens it lazily otherwise).
+    R("/none"),
     R("/get"),
 )
 
@@ -89,6 +92,9 @@ S.add(
     "session-no-refresh",
     lambda fw: _session_app(fw, SESSION_REFRESH_EACH_REQUEST=False),
     R("/permanent"),
+    # A permanent session's cookie is refreshed even by a request that
+    # never touches the session (erlen opens it lazily otherwise).
+    R("/none"),
     R("/get"),
     R("/set", query_string="z=1"),
 )
