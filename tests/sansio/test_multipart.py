@@ -381,3 +381,12 @@ def test_disposition_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(multipart, "_dispositions", {})
     assert feed(SAMPLE) == EXPECTED
     assert len(multipart._dispositions) == 1
+
+
+def test_malformed_held_back_tail_is_400_at_close() -> None:
+    # The tail "\r" could start the next delimiter, so it is held back until
+    # close(), where python-multipart rejects it.
+    parser = make_parser()
+    parser.receive_data(b"--" + BOUNDARY + b"\r\r")
+    with pytest.raises(BadRequest, match="LF"):
+        parser.close()
