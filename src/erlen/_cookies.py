@@ -9,6 +9,7 @@ from datetime import timedelta
 from datetime import UTC
 from urllib.parse import quote as _quote
 
+from ._cache import BoundedCache
 from ._parsing import http_date
 
 # A cookie pair as browsers send it, tolerating the spacing RFC 6265 forbids.
@@ -50,9 +51,8 @@ _SAMESITE = frozenset(("Strict", "Lax", "None"))
 _PATH_SAFE = "%!$&'()*+,/:=@"
 # Checked cookie names (to their latin-1 header form) and checked paths (to
 # their quoted form); cleared when full, so untrusted input cannot grow them.
-_checked_names: dict[str, str] = {}
-_quoted_paths: dict[str, str] = {}
-_CACHE_MAX = 256
+_checked_names: BoundedCache[str, str] = BoundedCache(256)
+_quoted_paths: BoundedCache[str, str] = BoundedCache(256)
 
 
 def _unslash(match: re.Match[bytes]) -> bytes:
@@ -165,21 +165,13 @@ def _checked_name(key: str) -> str:
     _check_attr("name", key, _injection_re)
     # NOTE: a non-ASCII name is sent as its UTF-8 bytes (latin-1 text, as
     # WSGI header values are), which is what Werkzeug does.
-    name = key.encode().decode("latin-1")
-    if len(_checked_names) >= _CACHE_MAX:
-        _checked_names.clear()
-    _checked_names[key] = name
-    return name
+    return _checked_names.put(key, key.encode().decode("latin-1"))
 
 
 def _quoted_path(path: str) -> str:
     """Check a cookie path and return (and cache) its quoted form."""
     _check_attr("path", path, _injection_re)
-    quoted = _quote(path, _PATH_SAFE)
-    if len(_quoted_paths) >= _CACHE_MAX:
-        _quoted_paths.clear()
-    _quoted_paths[path] = quoted
-    return quoted
+    return _quoted_paths.put(path, _quote(path, _PATH_SAFE))
 
 
 def _cookie_domain(domain: str) -> str:

@@ -22,6 +22,7 @@ from ._async import iscoroutinefunction as _iscoroutinefunction
 from ._async import resume_in_context as _resume_in_context
 from ._async import run_in_context as _run_in_context
 from ._async import SyncIterator as _SyncIterator
+from ._cache import BoundedCache
 from .config import Config
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
@@ -148,8 +149,7 @@ def _is_http_exception(e: BaseException) -> bool:
 
 #: Function -> whether it is a coroutine function. Bounded: functions made
 #: per request (after_this_request closures) must not grow it forever.
-_ASYNC_CACHE: dict[t.Any, bool] = {}
-_ASYNC_CACHE_MAX = 4096
+_ASYNC_CACHE: BoundedCache[t.Any, bool] = BoundedCache(4096)
 
 
 def _is_coroutine_function(func: t.Any) -> bool:
@@ -161,11 +161,7 @@ def _is_coroutine_function(func: t.Any) -> bool:
         pass
     except TypeError:  # unhashable callable
         return _iscoroutinefunction(func)
-    result = _iscoroutinefunction(func)
-    if len(_ASYNC_CACHE) >= _ASYNC_CACHE_MAX:
-        _ASYNC_CACHE.clear()
-    _ASYNC_CACHE[func] = result
-    return result
+    return _ASYNC_CACHE.put(func, _iscoroutinefunction(func))
 
 
 def _is_async_callable(func: t.Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 from datetime import datetime
 
+from ._cache import BoundedCache
 from ._parsing import http_date
 from ._parsing import HTTP_STATUS_CODES as _STATUS_NAMES
 
@@ -20,8 +21,7 @@ _HTML_ESCAPES = str.maketrans(
 
 # Error pages by (code, description), for classes whose page depends on
 # nothing else (see HTTPException.get_body).
-_bodies: dict[tuple[int | None, str | None], str] = {}
-_BODIES_MAX = 256
+_bodies: BoundedCache[tuple[int | None, str | None], str] = BoundedCache(256)
 
 
 def _escape(value: str) -> str:
@@ -115,10 +115,7 @@ class HTTPException(Exception):
             key = (self.code, self.description)
             body = _bodies.get(key)
             if body is None:
-                body = self._build_body(environ, scope)
-                if len(_bodies) >= _BODIES_MAX:
-                    _bodies.clear()
-                _bodies[key] = body
+                body = _bodies.put(key, self._build_body(environ, scope))
             return body
         return self._build_body(environ, scope)
 

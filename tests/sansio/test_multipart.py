@@ -375,10 +375,10 @@ def test_deferred_small_files_keep_their_data() -> None:
 
 
 def test_disposition_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from erlen._cache import BoundedCache
     from erlen.sansio import multipart
 
-    monkeypatch.setattr(multipart, "_DISPOSITIONS_MAX", 1)
-    monkeypatch.setattr(multipart, "_dispositions", {})
+    monkeypatch.setattr(multipart, "_dispositions", BoundedCache(1))
     assert feed(SAMPLE) == EXPECTED
     assert len(multipart._dispositions) == 1
 

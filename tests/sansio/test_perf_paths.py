@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from erlen._cache import BoundedCache
 from erlen.datastructures import EnvironHeaders
 from erlen.datastructures import Headers
 from erlen.sansio import request as request_mod
@@ -35,8 +36,7 @@ def test_lazy_property_class_access_and_assignment() -> None:
 
 
 def test_host_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(request_mod, "_valid_hosts", {})
-    monkeypatch.setattr(request_mod, "_VALID_HOSTS_MAX", 2)
+    monkeypatch.setattr(request_mod, "_valid_hosts", BoundedCache(2))
     for host in ("a.example", "b.example", "c.example", "a.example"):
         assert request_mod._host_port(host) is None
     assert request_mod._host_port("a.example:8080") == "8080"
@@ -89,8 +89,7 @@ def test_wsgi_lazy_attributes() -> None:
 def test_environ_headers_getlist_and_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     from erlen.datastructures import _headers
 
-    monkeypatch.setattr(_headers, "_environ_keys", {})
-    monkeypatch.setattr(_headers, "_VALID_NAMES_MAX", 1)
+    monkeypatch.setattr(_headers, "_environ_keys", BoundedCache(1))
     h = EnvironHeaders(
         {"HTTP_COOKIE": "a=1", "CONTENT_TYPE": "", "HTTP_X_N": "5", "HTTP_X_B": "b"}
     )
@@ -156,9 +155,9 @@ def test_response_fast_path_variants(monkeypatch: pytest.MonkeyPatch) -> None:
     assert NoType("x").headers["Content-Type"] == "text/csv; charset=utf-8"
     with pytest.raises(ValueError, match="forbidden character"):
         Response("x", mimetype="text/a\nb")
-    monkeypatch.setattr(
-        response_mod, "_content_types", {f"m{i}": "" for i in range(256)}
-    )
+    full: BoundedCache[str, str] = BoundedCache(256)
+    full.update({f"m{i}": "" for i in range(256)})
+    monkeypatch.setattr(response_mod, "_content_types", full)
     assert Response("x", mimetype="a/b").headers["Content-Type"] == "a/b"
     assert len(response_mod._content_types) == 1
 

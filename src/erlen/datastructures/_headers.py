@@ -7,6 +7,7 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+from .._cache import BoundedCache
 from .._parsing import dump_options_header
 from ._multidict import _bad_key
 from ._multidict import iter_multi_items
@@ -25,8 +26,7 @@ _bad_value_re = re.compile(r"[\r\n\x00]")
 # PERF: header names come from a small set (application code, not clients),
 # so a validated name is remembered and checked with one set lookup next time.
 # The cache is bounded so that untrusted names cannot grow it without limit.
-_valid_names: set[str] = set()
-_VALID_NAMES_MAX = 1024
+_valid_names: BoundedCache[str, bool] = BoundedCache(1024)
 
 HeadersInit: t.TypeAlias = (
     "Headers | MultiDict[str, t.Any] | Mapping[str, t.Any] "
@@ -51,9 +51,7 @@ def _check_name(name: t.Any) -> str:
             " must be an RFC 9110 token (letters, digits and"
             " !#$%&'*+-.^_`|~); fix the name in the code that sets it."
         )
-    if len(_valid_names) >= _VALID_NAMES_MAX:
-        _valid_names.clear()
-    _valid_names.add(name)
+    _valid_names.put(name, True)
     return name
 
 
@@ -524,17 +522,14 @@ _ENVIRON_PLAIN = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))
 
 # PERF: header name -> environ key, remembered per name. The names looked up
 # come from code, not from clients; bounded like the name cache anyway.
-_environ_keys: dict[str, str] = {}
+_environ_keys: BoundedCache[str, str] = BoundedCache(1024)
 
 
 def _environ_key(key: str) -> str:
     ekey = key.upper().replace("-", "_")
     if ekey not in _ENVIRON_PLAIN:
         ekey = "HTTP_" + ekey
-    if len(_environ_keys) >= _VALID_NAMES_MAX:
-        _environ_keys.clear()
-    _environ_keys[key] = ekey
-    return ekey
+    return _environ_keys.put(key, ekey)
 
 
 _ENVIRON_SKIPPED = frozenset(("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"))

@@ -9,6 +9,7 @@ from datetime import date
 from datetime import datetime
 from datetime import UTC
 
+from .._cache import BoundedCache
 from .._parsing import _MONTHS
 from .._parsing import _WEEKDAYS
 
@@ -175,8 +176,7 @@ class JSONProvider:
 
 
 # Encode functions reused by DefaultJSONProvider.dumps, keyed by their options.
-_encoders: dict[tuple[t.Any, ...], Callable[[t.Any], str]] = {}
-_ENCODERS_MAX = 64
+_encoders: BoundedCache[tuple[t.Any, ...], Callable[[t.Any], str]] = BoundedCache(64)
 _COMPACT = (",", ":")
 # The C encoder behind json.dumps (None on interpreters without it).
 _c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
@@ -193,8 +193,6 @@ def _encoder_for(
     encode = _encoders.get(key)
     if encode is not None:
         return encode
-    if len(_encoders) >= _ENCODERS_MAX:
-        _encoders.clear()
     encoder = json.JSONEncoder(
         default=default,
         ensure_ascii=ensure_ascii,
@@ -235,8 +233,7 @@ def _encoder_for(
                 )(obj, 0)
             )
 
-    _encoders[key] = encode
-    return encode
+    return _encoders.put(key, encode)
 
 
 class DefaultJSONProvider(JSONProvider):

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from urllib.parse import urljoin
 from urllib.parse import urlunsplit
 
+from .._cache import BoundedCache
 from ..datastructures import MultiDict
 from ..exceptions import BadHost
 from ..exceptions import HTTPException
@@ -82,19 +83,14 @@ def _clean_host(scheme: str, host: str) -> str:
 # PERF: the same few Host headers arrive again and again, so their validated,
 # lower-cased form (and the IDNA form of a server name) is computed once.
 # Keyed by the raw strings; bounded, and simply emptied when full, so a client
-# sending many different hosts costs memory of at most _CACHE_SIZE entries.
-_CACHE_SIZE = 256
-_host_cache: dict[tuple[str, str], str] = {}
-_idna_cache: dict[str, str] = {}
+# sending many different hosts costs memory of at most 256 entries each.
+_host_cache: BoundedCache[tuple[str, str], str] = BoundedCache(256)
+_idna_cache: BoundedCache[str, str] = BoundedCache(256)
 
 
 def _cache_host(scheme: str, host: str) -> str:
     """Return ``_clean_host(scheme, host).lower()`` and remember it in the cache."""
-    value = _clean_host(scheme, host).lower()
-    if len(_host_cache) >= _CACHE_SIZE:
-        _host_cache.clear()
-    _host_cache[scheme, host] = value
-    return value
+    return _host_cache.put((scheme, host), _clean_host(scheme, host).lower())
 
 
 def _idna_server_name(server_name: str) -> str:
@@ -110,10 +106,7 @@ def _idna_server_name(server_name: str) -> str:
             host = host.encode("idna").decode("ascii")
         except UnicodeError as e:
             raise BadHost() from e
-        value = f"{host}{sep}{port}"
-        if len(_idna_cache) >= _CACHE_SIZE:
-            _idna_cache.clear()
-        _idna_cache[server_name] = value
+        value = _idna_cache.put(server_name, f"{host}{sep}{port}")
     return value
 
 

@@ -10,6 +10,7 @@ from io import BytesIO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser as _PushParser
 
+from .._cache import BoundedCache
 from .._parsing import parse_options_header
 from .._parsing import parse_plain_int
 from ..datastructures import FileStorage
@@ -46,8 +47,7 @@ _QUIET_LOGGER.disabled = True
 
 
 # Parsed (name, filename) of Content-Disposition values seen recently.
-_dispositions: dict[str, tuple[str | None, str | None]] = {}
-_DISPOSITIONS_MAX = 512
+_dispositions: BoundedCache[str, tuple[str | None, str | None]] = BoundedCache(512)
 # File data is written to its container in pieces of at least this size.
 _FILE_FLUSH_SIZE = 256 * 1024
 
@@ -329,10 +329,9 @@ class MultipartParser:
         parsed = _dispositions.get(disposition)
         if parsed is None:
             options = parse_options_header(disposition)[1]
-            parsed = (options.get("name"), options.get("filename"))
-            if len(_dispositions) >= _DISPOSITIONS_MAX:
-                _dispositions.clear()
-            _dispositions[disposition] = parsed
+            parsed = _dispositions.put(
+                disposition, (options.get("name"), options.get("filename"))
+            )
         self._name, self._filename = parsed
         if self._filename is None:
             self._chunks = []

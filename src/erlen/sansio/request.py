@@ -8,6 +8,7 @@ import typing as t
 from io import BytesIO
 from urllib.parse import quote
 
+from .._cache import BoundedCache
 from ..datastructures import Accept
 from ..datastructures import Authorization
 from ..datastructures import CharsetAccept
@@ -73,8 +74,7 @@ _QUERY_SAFE = "!$&'()*+,/:;=?@%"
 # distinct Host values; a well-formed one is remembered (with its port, or
 # None) so the regex runs once per value. Bounded like the header-name cache,
 # so hostile Host headers cannot grow it without limit.
-_valid_hosts: dict[str, str | None] = {}
-_VALID_HOSTS_MAX = 256
+_valid_hosts: BoundedCache[str, str | None] = BoundedCache(256)
 
 
 def _host_port(host: str) -> str | None | t.Literal[False]:
@@ -89,10 +89,7 @@ def _host_port(host: str) -> str | None | t.Literal[False]:
     port = match.group(1)
     if port is not None and int(port) > 65535:
         return False
-    if len(_valid_hosts) >= _VALID_HOSTS_MAX:
-        _valid_hosts.clear()
-    _valid_hosts[host] = port
-    return port
+    return _valid_hosts.put(host, port)
 
 
 def _host_is_trusted(host: str, trusted_hosts: Collection[str] | None) -> bool:

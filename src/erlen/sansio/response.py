@@ -12,6 +12,7 @@ from datetime import UTC
 from enum import Enum
 from urllib.parse import urljoin
 
+from .._cache import BoundedCache
 from .._cookies import dump_cookie
 from ..datastructures import CallbackDict
 from ..datastructures import ContentRange
@@ -127,17 +128,14 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 
 # PERF: Content-Type values for the mimetypes responses are created with
 # (application/json for jsonify...), computed and validated once. Bounded.
-_content_types: dict[str, str] = {}
+_content_types: BoundedCache[str, str] = BoundedCache(256)
 
 
 def _content_type_for(mimetype: str) -> str:
     ct = get_content_type(mimetype)
     # APPSEC: validated like any header write; only a valid value is cached.
     Headers().set("Content-Type", ct)
-    if len(_content_types) >= 256:
-        _content_types.clear()
-    _content_types[mimetype] = ct
-    return ct
+    return _content_types.put(mimetype, ct)
 
 
 def _clean_status(value: t.Any) -> tuple[str, int]:
