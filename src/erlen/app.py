@@ -87,10 +87,10 @@ _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 _Call = tuple[t.Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
 _Gen = t.Generator[_Call, t.Any, T]
 
-# The overridable methods the pipeline calls by name. When a subclass or the
-# instance replaces one of them, the pipeline calls the replacement (and,
-# under ASGI, runs the request's whole chain in a worker thread, since a
-# replacement is plain synchronous code by Flask's contract).
+# The overridable pipeline methods. When a subclass or the instance replaces
+# one of them, the app is served by the plain sync methods, which call the
+# replacement as Flask does (under ASGI, in one worker thread per request:
+# a replacement is plain synchronous code by Flask's contract).
 _PIPELINE_METHODS = (
     "full_dispatch_request",
     "preprocess_request",
@@ -332,6 +332,8 @@ class Flask(Scaffold):
         self._setup_lock = threading.Lock()
         self._erlen_overridden: frozenset[str] = self._find_overrides()
         self._erlen_chain_in_thread = True
+        self._erlen_wrap_all = False
+        self._erlen_plain_funcs: BoundedCache[t.Any, t.Any] = BoundedCache(4096)
         # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
@@ -453,6 +455,9 @@ class Flask(Scaffold):
             self._erlen_chain_in_thread = (
                 bool(self._erlen_overridden) or not self._has_async_functions()
             )
+            # An overridden ensure_sync sees every function, as in Flask.
+            self._erlen_wrap_all = "ensure_sync" in self._erlen_overridden
+            self._erlen_plain_funcs.clear()
             self._got_first_request = True
 
     def _has_async_functions(self) -> bool:
@@ -1049,71 +1054,43 @@ class Flask(Scaffold):
         """
         return _async_to_sync(func)
 
-    # -- the pipeline, written once -------------------------------------------
+    # -- the request pipeline -----------------------------------------------
     #
-    # Each step is a generator that yields the user functions it needs called,
-    # as (function, args, kwargs), and gets the result sent back. The sync
-    # driver calls them in place (WSGI, or one worker thread under ASGI); the
-    # async driver awaits coroutine functions on the event loop. So hooks,
-    # views and error handlers run identically on both protocols, and the
-    # public Flask methods below are thin sync drivers over the same steps.
+    # Written twice, on purpose, side by side:
+    #
+    # * The public Flask methods below (full_dispatch_request,
+    #   preprocess_request, ...) are plain sync code calling one another as
+    #   Flask's do, so an override of any of them is honoured by the call
+    #   itself. They serve every app whose user functions are all sync or
+    #   that overrides a pipeline method (_erlen_chain_in_thread): under
+    #   WSGI, and under ASGI in one worker thread. A coroutine function met
+    #   there runs through ensure_sync, as in Flask.
+    # * The generator steps (_*_gen) serve apps that have coroutine
+    #   functions and override nothing. A step yields the user functions it
+    #   needs called, as (function, args, kwargs), and gets the result sent
+    #   back: the event loop's driver awaits coroutine functions and sends
+    #   sync ones to a worker thread; the WSGI driver (_drive_in_context)
+    #   runs coroutine functions as tasks in the request's context.
+    #
+    # PERF: a generator costs ~165 ns to create and ~130 ns per
+    # ``yield from``, a plain call ~25 ns: an all-sync request costs about
+    # a sixth less through the plain methods than through the steps. The
+    # decisions both share are helpers (_run_url_value_preprocessors,
+    # _matched_view, _save_session, _http_error_handler, ...); the tests in
+    # tests/test_pipeline_twins.py run the same apps through both.
 
-    def _step(
-        self, name: str, gen_func: t.Callable[..., _Gen[T]], *args: t.Any
-    ) -> _Gen[T]:
-        # PERF: a plain function handing back the step's own generator, so
-        # each step costs one generator, not two.
-        if name in self._erlen_overridden:
-            return _call_override(getattr(self, name), args)
-        return gen_func(*args)
-
-    def _drive(self, gen: _Gen[T]) -> T:
-        ensure_sync = self.ensure_sync
+    def _sync_callable(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        # What the plain methods call for a user function: ensure_sync's
+        # result, asked only where it can differ from the function itself.
+        # PERF: the plain methods look in _erlen_plain_funcs first: a sync
+        # function is remembered there and then called as it is.
+        if self._erlen_wrap_all or _is_coroutine_function(func):
+            return self.ensure_sync(func)
         try:
-            call = next(gen)
-            while True:
-                func, args, kwargs = call
-                try:
-                    value = ensure_sync(func)(*args, **kwargs)
-                except BaseException as e:
-                    call = gen.throw(e)
-                else:
-                    call = gen.send(value)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-
-    async def _drive_async(self, gen: _Gen[T], context: contextvars.Context) -> T:
-        # Runs in the calling task; every step of the pipeline and of its
-        # coroutine functions runs in ``context``, and sync functions run in
-        # a worker thread in that same context object (entered by one
-        # thread at a time: never here while awaiting). One context per
-        # request keeps ContextVar tokens valid wherever a step pushed them.
-        # PERF: no task per request, no extra turn of the event loop.
-        run = context.run
-        try:
-            call = run(next, gen)
-            while True:
-                func, args, kwargs = call
-                try:
-                    if _is_coroutine_function(func):
-                        # PERF: await_in_context's first step, inline: most
-                        # coroutine functions finish without suspending.
-                        coro = func(*args, **kwargs)
-                        try:
-                            yielded = run(coro.send, None)
-                        except StopIteration as stop:
-                            value = stop.value
-                        else:
-                            value = await _resume_in_context(coro, context, yielded)
-                    else:
-                        # Sync code never blocks the loop.
-                        value = await _asgi.run_sync(context, func, *args, **kwargs)
-                except BaseException as e:
-                    call = run(gen.throw, e)
-                else:
-                    call = run(gen.send, value)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+            self._erlen_plain_funcs.put(func, func)
+        except TypeError:  # unhashable callable: not remembered
+            pass
+        return func
 
     def _send(self, name: str, **kwargs: t.Any) -> None:
         # PERF: blinker's send costs even without receivers; ask first, and
@@ -1122,10 +1099,229 @@ class Flask(Scaffold):
         if signal is not None:
             signal.send(self, _async_wrapper=self.ensure_sync, **kwargs)
 
-    # PERF: a driver that calls sync functions in place (every driver but
-    # the event loop's) lets the steps call them directly (``inline``):
-    # an all-sync request then never yields, and the generators only cost
-    # their creation. Coroutine functions are always yielded to the driver.
+    def _run_url_value_preprocessors(
+        self, req: Request, names: tuple[str | None, ...]
+    ) -> None:
+        url_value_preprocessors = self.url_value_preprocessors
+        for name in names:
+            if name in url_value_preprocessors:
+                for url_func in url_value_preprocessors[name]:
+                    url_func(req.endpoint, req.view_args)
+
+    def _matched_view(self, req: Request) -> t.Callable[..., t.Any] | None:
+        # The view to call, or None for the automatic OPTIONS answer; a
+        # routing error (404, 405, redirect) is raised.
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule: t.Any = req.url_rule
+        if (
+            getattr(rule, "provide_automatic_options", False)
+            and req.method == "OPTIONS"
+        ):
+            return None
+        return self.view_functions[rule.endpoint]
+
+    def _save_session(self, ctx: RequestContext, response: Response) -> None:
+        # NOTE: ctx._session, not ctx.session: saving is not an access. It
+        # is None when the session was never opened: a new session, unused.
+        session = ctx._session
+        if session is not None:
+            session_interface = self.session_interface
+            if not session_interface.is_null_session(session):
+                session_interface.save_session(self, session, response)
+
+    def _http_error_handler(self, e: t.Any) -> t.Callable[..., t.Any] | None:
+        # The handler handle_http_exception calls; None: the error answers.
+        if e.code is None or isinstance(e, RoutingException):
+            return None
+        return self._find_error_handler(e, _cv_request.get().request.blueprints)
+
+    def _is_handled_as_http(self, e: Exception) -> bool:
+        # Whether handle_user_exception hands ``e`` to handle_http_exception.
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        return _is_http_exception(e) and not self.trap_http_exception(e)
+
+    def _user_error_handler(self, e: Exception) -> t.Callable[..., t.Any]:
+        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
+        if handler is None:
+            raise e
+        return handler
+
+    def _server_error(self, e: Exception) -> t.Any:
+        # handle_exception's first half: re-raise when propagating, else
+        # log and return the 500 to answer with (its handler not yet run).
+        self._send("got_request_exception", exception=e)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            raise e
+        self.log_exception((type(e), e, e.__traceback__))
+        return InternalServerError(original_exception=e)
+
+    def _server_error_handler(self, server_error: t.Any) -> t.Any:
+        ctx = _cv_request.get(None)
+        return self._find_error_handler(
+            server_error, ctx.request.blueprints if ctx is not None else []
+        )
+
+    def _before_pop(
+        self, environ: dict[str, t.Any], error: BaseException | None
+    ) -> BaseException | None:
+        # What happens between the answer and the pop: the debugger may
+        # keep the contexts; an ignored error is not passed to teardown.
+        preserve = environ.get("erlen.debug.preserve_context")
+        if preserve is not None:
+            preserve(_cv_app.get())
+            preserve(_cv_request.get())
+        if error is not None and self.should_ignore_error(error):
+            return None
+        return error
+
+    # The public pipeline methods: Flask's names and signatures. Subclasses
+    # may override any of them.
+
+    def full_dispatch_request(self) -> Response:
+        """Dispatch the request with pre- and post-processing and error handling."""
+        self._got_first_request = True
+        try:
+            if signals._loaded:  # PERF: no call while no signal exists
+                self._send("request_started")
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def preprocess_request(self) -> t.Any:
+        """Run URL value preprocessors and before_request functions."""
+        req = _cv_request.get().request
+        bps = req.blueprints
+        names = (None, *reversed(bps)) if bps else _APP_SCOPE
+        if self.url_value_preprocessors:
+            self._run_url_value_preprocessors(req, names)
+        before_request_funcs = self.before_request_funcs
+        plain = self._erlen_plain_funcs.get
+        for name in names:
+            if name in before_request_funcs:
+                for func in before_request_funcs[name]:
+                    rv = (plain(func) or self._sync_callable(func))()
+                    if rv is not None:
+                        return rv
+        return None
+
+    def dispatch_request(self) -> t.Any:
+        """Call the matched view (or raise the routing error) and return its value."""
+        req = _cv_request.get().request
+        view = self._matched_view(req)
+        if view is None:
+            return self.make_default_options_response()
+        call = self._erlen_plain_funcs.get(view) or self._sync_callable(view)
+        return call(**req.view_args)  # type: ignore[arg-type]
+
+    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
+        """Turn ``rv`` into a response and run the after-request processing."""
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            if signals._loaded:  # PERF: no call while no signal exists
+                self._send("request_finished", response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        """Run after_this_request and after_request functions, then save the session."""
+        ctx = _cv_request.get()
+        plain = self._erlen_plain_funcs.get
+        for func in ctx._after_request_functions:
+            response = (plain(func) or self._sync_callable(func))(response)
+        bps = ctx.request.blueprints
+        after_request_funcs = self.after_request_funcs
+        for name in (*bps, None) if bps else _APP_SCOPE:
+            if name in after_request_funcs:
+                for func in reversed(after_request_funcs[name]):
+                    response = (plain(func) or self._sync_callable(func))(response)
+        if ctx._session is not None:
+            self._save_session(ctx, response)
+        return response
+
+    def handle_http_exception(self, e: HTTPException) -> t.Any:
+        """Return the registered handler's value for an HTTP error, or the error."""
+        handler = self._http_error_handler(e)
+        if handler is None:
+            return e
+        return self.ensure_sync(handler)(e)
+
+    def handle_user_exception(self, e: Exception) -> t.Any:
+        """Handle an exception raised while dispatching, or re-raise it."""
+        if self._is_handled_as_http(e):
+            return self.handle_http_exception(e)  # type: ignore[arg-type]
+        return self.ensure_sync(self._user_error_handler(e))(e)
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Answer an unhandled exception with a 500, or propagate it."""
+        server_error = self._server_error(e)
+        handler = self._server_error_handler(server_error)
+        if handler is not None:
+            server_error = self.ensure_sync(handler)(server_error)
+        return self.finalize_request(server_error, from_error_handler=True)
+
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the teardown_request functions, innermost blueprint first."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        funcs = self.teardown_request_funcs
+        if funcs:  # PERF: most apps have none
+            plain = self._erlen_plain_funcs.get
+            bps = _cv_request.get().request.blueprints
+            for name in (*bps, None) if bps else _APP_SCOPE:
+                if name in funcs:
+                    for func in reversed(funcs[name]):
+                        (plain(func) or self._sync_callable(func))(exc)
+        if signals._loaded:  # PERF: no call while no signal exists
+            self._send("request_tearing_down", exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the teardown_appcontext functions."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        plain = self._erlen_plain_funcs.get
+        for func in reversed(self.teardown_appcontext_funcs):
+            (plain(func) or self._sync_callable(func))(exc)
+        if signals._loaded:  # PERF: no call while no signal exists
+            self._send("appcontext_tearing_down", exc=exc)
+
+    def _handle_sync(self, environ: dict[str, t.Any]) -> Response:
+        # One request through the plain methods, as Flask's wsgi_app does.
+        ctx = self.request_context(environ)
+        error: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException:
+                error = sys.exc_info()[1]
+                raise
+            return response
+        finally:
+            ctx.pop(self._before_pop(environ, error))
+
+    # The generator steps, for apps with coroutine functions. ``inline``
+    # (ctx._erlen_inline): the driver would only call a sync function in
+    # place (every driver but the event loop's), so the step calls it
+    # itself and an all-sync stretch never yields.
 
     def _preprocess_gen(self) -> _Gen[t.Any]:
         ctx = _cv_request.get()
@@ -1134,18 +1330,15 @@ class Flask(Scaffold):
         bps = req.blueprints
         names = (None, *reversed(bps)) if bps else _APP_SCOPE
         if self.url_value_preprocessors:
-            for name in names:
-                if name in self.url_value_preprocessors:
-                    for url_func in self.url_value_preprocessors[name]:
-                        url_func(req.endpoint, req.view_args)
+            self._run_url_value_preprocessors(req, names)
         before_request_funcs = self.before_request_funcs
         for name in names:
             if name in before_request_funcs:
-                for before_func in before_request_funcs[name]:
-                    if inline and not _is_coroutine_function(before_func):
-                        rv = before_func()
+                for func in before_request_funcs[name]:
+                    if inline and not _is_coroutine_function(func):
+                        rv = func()
                     else:
-                        rv = yield before_func, (), {}
+                        rv = yield func, (), {}
                     if rv is not None:
                         return rv
         return None
@@ -1153,16 +1346,10 @@ class Flask(Scaffold):
     def _dispatch_gen(self) -> _Gen[t.Any]:
         ctx = _cv_request.get()
         req = ctx.request
-        if req.routing_exception is not None:
-            self.raise_routing_exception(req)
-        rule: t.Any = req.url_rule
-        if (
-            getattr(rule, "provide_automatic_options", False)
-            and req.method == "OPTIONS"
-        ):
+        view = self._matched_view(req)
+        if view is None:
             return self.make_default_options_response()
         view_args: dict[str, t.Any] = req.view_args  # type: ignore[assignment]
-        view = self.view_functions[rule.endpoint]
         if ctx._erlen_inline and not _is_coroutine_function(view):
             return view(**view_args)
         return (yield view, (), view_args)
@@ -1172,23 +1359,19 @@ class Flask(Scaffold):
         try:
             if signals._loaded:  # PERF: no call while no signal exists
                 self._send("request_started")
-            rv = yield from self._step("preprocess_request", self._preprocess_gen)
+            rv = yield from self._preprocess_gen()
             if rv is None:
-                rv = yield from self._step("dispatch_request", self._dispatch_gen)
+                rv = yield from self._dispatch_gen()
         except Exception as e:
-            rv = yield from self._step(
-                "handle_user_exception", self._handle_user_exception_gen, e
-            )
-        return (yield from self._step("finalize_request", self._finalize_gen, rv))
+            rv = yield from self._handle_user_exception_gen(e)
+        return (yield from self._finalize_gen(rv))
 
     def _finalize_gen(
         self, rv: t.Any, from_error_handler: bool = False
     ) -> _Gen[Response]:
         response = self.make_response(rv)
         try:
-            response = yield from self._step(
-                "process_response", self._process_response_gen, response
-            )
+            response = yield from self._process_response_gen(response)
             if signals._loaded:  # PERF: no call while no signal exists
                 self._send("request_finished", response=response)
         except Exception:
@@ -1216,61 +1399,24 @@ class Flask(Scaffold):
                         response = func(response)
                     else:
                         response = yield func, (response,), {}
-        # NOTE: ctx._session, not ctx.session: saving is not an access. It
-        # is None when the session was never opened: a new session, unused.
-        session = ctx._session
-        if session is not None:
-            session_interface = self.session_interface
-            if not session_interface.is_null_session(session):
-                session_interface.save_session(self, session, response)
+        self._save_session(ctx, response)
         return response
 
-    def _handle_http_exception_gen(self, e: t.Any) -> _Gen[t.Any]:
-        if e.code is None:
-            return e
-        if isinstance(e, RoutingException):
-            return e
-        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
-        if handler is None:
-            return e
-        return (yield handler, (e,), {})
-
     def _handle_user_exception_gen(self, e: Exception) -> _Gen[t.Any]:
-        if isinstance(e, BadRequestKeyError) and (
-            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
-        ):
-            e.show_exception = True
-        if _is_http_exception(e) and not self.trap_http_exception(e):
-            return (
-                yield from self._step(
-                    "handle_http_exception", self._handle_http_exception_gen, e
-                )
-            )
-        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
-        if handler is None:
-            raise e
+        if self._is_handled_as_http(e):
+            handler = self._http_error_handler(e)
+            if handler is None:
+                return e
+        else:
+            handler = self._user_error_handler(e)
         return (yield handler, (e,), {})
 
     def _handle_exception_gen(self, e: Exception) -> _Gen[Response]:
-        self._send("got_request_exception", exception=e)
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate is None:
-            propagate = self.testing or self.debug
-        if propagate:
-            raise e
-        self.log_exception((type(e), e, e.__traceback__))
-        server_error: t.Any = InternalServerError(original_exception=e)
-        ctx = _cv_request.get(None)
-        handler = self._find_error_handler(
-            server_error, ctx.request.blueprints if ctx is not None else []
-        )
+        server_error = self._server_error(e)
+        handler = self._server_error_handler(server_error)
         if handler is not None:
             server_error = yield handler, (server_error,), {}
-        return (
-            yield from self._step(
-                "finalize_request", self._finalize_gen, server_error, True
-            )
-        )
+        return (yield from self._finalize_gen(server_error, True))
 
     def _teardown_request_gen(self, exc: BaseException | None) -> _Gen[None]:
         ctx = _cv_request.get()
@@ -1306,37 +1452,22 @@ class Flask(Scaffold):
         try:
             ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
             # PERF: most apps have nothing to run at teardown.
-            if (
-                self.teardown_request_funcs
-                or (
-                    signals._loaded
-                    and signals.receivers_of("request_tearing_down") is not None
-                )
-                or "do_teardown_request" in self._erlen_overridden
+            if self.teardown_request_funcs or (
+                signals._loaded
+                and signals.receivers_of("request_tearing_down") is not None
             ):
-                yield from self._step(
-                    "do_teardown_request", self._teardown_request_gen, exc
-                )
+                yield from self._teardown_request_gen(exc)
         finally:
             # NOTE: as in Flask, a failing teardown_request function still
             # lets the app context tear down and both contexts pop.
             try:
                 if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
                     app_ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
-                    if (
-                        self.teardown_appcontext_funcs
-                        or (
-                            signals._loaded
-                            and signals.receivers_of("appcontext_tearing_down")
-                            is not None
-                        )
-                        or "do_teardown_appcontext" in self._erlen_overridden
+                    if self.teardown_appcontext_funcs or (
+                        signals._loaded
+                        and signals.receivers_of("appcontext_tearing_down") is not None
                     ):
-                        yield from self._step(
-                            "do_teardown_appcontext",
-                            self._teardown_appcontext_gen,
-                            exc,
-                        )
+                        yield from self._teardown_appcontext_gen(exc)
             finally:
                 ctx.pop(exc)
 
@@ -1349,73 +1480,50 @@ class Flask(Scaffold):
         try:
             try:
                 ctx.push()
-                response = yield from self._step(
-                    "full_dispatch_request", self._full_dispatch_gen
-                )
+                response = yield from self._full_dispatch_gen()
             except Exception as e:
                 error = e
-                response = yield from self._step(
-                    "handle_exception", self._handle_exception_gen, e
-                )
+                response = yield from self._handle_exception_gen(e)
             except BaseException:
                 error = sys.exc_info()[1]
                 raise
             return response
         finally:
-            preserve = environ.get("erlen.debug.preserve_context")
-            if preserve is not None:
-                preserve(_cv_app.get())
-                preserve(_cv_request.get())
-            if error is not None and self.should_ignore_error(error):
-                error = None
+            error = self._before_pop(environ, error)
             yield from self._pop_gen(ctx, error)
 
-    # The public pipeline methods: Flask's names and signatures, each a sync
-    # driver over its step. Subclasses may override any of them.
-
-    def full_dispatch_request(self) -> Response:
-        """Dispatch the request with pre- and post-processing and error handling."""
-        return self._drive(self._full_dispatch_gen())
-
-    def preprocess_request(self) -> t.Any:
-        """Run URL value preprocessors and before_request functions."""
-        return self._drive(self._preprocess_gen())
-
-    def dispatch_request(self) -> t.Any:
-        """Call the matched view (or raise the routing error) and return its value."""
-        return self._drive(self._dispatch_gen())
-
-    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
-        """Turn ``rv`` into a response and run the after-request processing."""
-        return self._drive(self._finalize_gen(rv, from_error_handler))
-
-    def process_response(self, response: Response) -> Response:
-        """Run after_this_request and after_request functions, then save the session."""
-        return self._drive(self._process_response_gen(response))
-
-    def handle_http_exception(self, e: HTTPException) -> t.Any:
-        """Return the registered handler's value for an HTTP error, or the error."""
-        return self._drive(self._handle_http_exception_gen(e))
-
-    def handle_user_exception(self, e: Exception) -> t.Any:
-        """Handle an exception raised while dispatching, or re-raise it."""
-        return self._drive(self._handle_user_exception_gen(e))
-
-    def handle_exception(self, e: Exception) -> Response:
-        """Answer an unhandled exception with a 500, or propagate it."""
-        return self._drive(self._handle_exception_gen(e))
-
-    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
-        """Run the teardown_request functions, innermost blueprint first."""
-        if exc is _sentinel:
-            exc = sys.exc_info()[1]
-        self._drive(self._teardown_request_gen(exc))
-
-    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:
-        """Run the teardown_appcontext functions."""
-        if exc is _sentinel:
-            exc = sys.exc_info()[1]
-        self._drive(self._teardown_appcontext_gen(exc))
+    async def _drive_async(self, gen: _Gen[T], context: contextvars.Context) -> T:
+        # Runs in the calling task; every step of the pipeline and of its
+        # coroutine functions runs in ``context``, and sync functions run in
+        # a worker thread in that same context object (entered by one
+        # thread at a time: never here while awaiting). One context per
+        # request keeps ContextVar tokens valid wherever a step pushed them.
+        # PERF: no task per request, no extra turn of the event loop.
+        run = context.run
+        try:
+            call = run(next, gen)
+            while True:
+                func, args, kwargs = call
+                try:
+                    if _is_coroutine_function(func):
+                        # PERF: await_in_context's first step, inline: most
+                        # coroutine functions finish without suspending.
+                        coro = func(*args, **kwargs)
+                        try:
+                            yielded = run(coro.send, None)
+                        except StopIteration as stop:
+                            value = stop.value
+                        else:
+                            value = await _resume_in_context(coro, context, yielded)
+                    else:
+                        # Sync code never blocks the loop.
+                        value = await _asgi.run_sync(context, func, *args, **kwargs)
+                except BaseException as e:
+                    call = run(gen.throw, e)
+                else:
+                    call = run(gen.send, value)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
     # -- protocol entry points ------------------------------------------------
 
@@ -1423,7 +1531,7 @@ class Flask(Scaffold):
         """Handle one request synchronously and return its response."""
         if not self._got_first_request:
             self._erlen_setup()
-        return self._drive(self._handle_gen(environ))
+        return self._handle_sync(environ)
 
     def _erlen_handle_wsgi(
         self, environ: dict[str, t.Any]
@@ -1437,10 +1545,9 @@ class Flask(Scaffold):
         if not self._got_first_request:
             self._erlen_setup()
         context = contextvars.copy_context()
-        gen = self._handle_gen(environ)
         if self._erlen_chain_in_thread:
-            return context.run(self._drive, gen), context
-        return self._drive_in_context(gen, context), context
+            return context.run(self._handle_sync, environ), context
+        return self._drive_in_context(self._handle_gen(environ), context), context
 
     def _drive_in_context(self, gen: _Gen[T], context: contextvars.Context) -> T:
         # The sync driver for apps with coroutine functions: every step and
@@ -1589,13 +1696,6 @@ class Flask(Scaffold):
             options.pop(name, None)
         print(f" * Serving erlen app '{self.name}' on http://{host}:{port}", flush=True)
         run_simple(host, port, self, **options)
-
-
-def _call_override(method: t.Callable[..., T], args: tuple[t.Any, ...]) -> _Gen[T]:
-    # A step replaced by an overriding method: a generator that yields
-    # nothing and returns the method's value.
-    yield from ()
-    return method(*args)
 
 
 _WERKZEUG_ONLY_RUN_OPTIONS = (
