@@ -1,0 +1,335 @@
+"""The two pipelines answer alike: the plain sync methods and the generator steps.
+
+An app whose user functions are all sync is served by Flask's public
+methods as plain code; an app with a coroutine function by the generator
+steps (see "the request pipeline" in app.py). Each scenario here is built
+twice, the second time with one extra ``async def`` view that no request
+reaches, which moves the app to the steps; both builds must give the same
+answers and run the same hooks in the same order, under WSGI and ASGI.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from erlen import abort
+from erlen import after_this_request
+from erlen import Blueprint
+from erlen import Flask
+from erlen import g
+from erlen import request
+from erlen import session
+from erlen.testing import Client
+
+Events = list[str]
+Builder = t.Callable[[Flask, Events], None]
+
+
+def _hooks_and_blueprints(app: Flask, events: Events) -> None:
+    parent = Blueprint("parent", __name__, url_prefix="/p")
+    child = Blueprint("child", __name__, url_prefix="/c")
+
+    for scope, name in ((app, "app"), (parent, "parent"), (child, "child")):
+
+        def before(name: str = name) -> None:
+            events.append(f"before:{name}")
+
+        def after(response: t.Any, name: str = name) -> t.Any:
+            events.append(f"after:{name}")
+            response.headers.add("X-After", name)
+            return response
+
+        def teardown(exc: BaseException | None, name: str = name) -> None:
+            events.append(f"teardown:{name}:{type(exc).__name__}")
+
+        def preprocess(endpoint: str | None, values: t.Any, name: str = name) -> None:
+            events.append(f"url_value:{name}:{endpoint}")
+
+        scope.before_request(before)
+        scope.after_request(after)
+        scope.teardown_request(teardown)
+        scope.url_value_preprocessor(preprocess)
+
+    @app.after_request
+    def after_app_second(response: t.Any) -> t.Any:
+        # Registered last, so it runs first among the app's.
+        events.append("after:app-second")
+        return response
+
+    @app.teardown_appcontext
+    def teardown_app(exc: BaseException | None) -> None:
+        events.append(f"teardown_app:{type(exc).__name__}")
+
+    @child.route("/view/<int:n>")
+    def view(n: int) -> str:
+        @after_this_request
+        def once(response: t.Any) -> t.Any:
+            events.append("after_this_request")
+            return response
+
+        return f"n={n} g={g.get('x', '-')}"
+
+    @child.route("/fail")
+    def fail() -> str:
+        raise KeyError("boom")
+
+    @app.route("/", methods=["GET", "POST"])
+    def index() -> str:
+        return f"index {request.method}"
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent)
+
+
+def _short_circuit(app: Flask, events: Events) -> None:
+    @app.before_request
+    def first() -> t.Any:
+        events.append("first")
+        if request.args.get("stop"):
+            return "stopped", 202
+        return None
+
+    @app.before_request
+    def second() -> None:
+        events.append("second")
+
+    @app.route("/")
+    def index() -> str:
+        events.append("view")
+        return "view"
+
+
+def _errors(app: Flask, events: Events) -> None:
+    class Teapot(Exception):
+        pass
+
+    @app.errorhandler(404)
+    def not_found(e: t.Any) -> t.Any:
+        events.append(f"404:{e.code}")
+        return "custom 404", 404
+
+    @app.errorhandler(Teapot)
+    def teapot(e: Teapot) -> t.Any:
+        events.append("teapot")
+        return "teapot", 418
+
+    @app.errorhandler(500)
+    def server_error(e: t.Any) -> t.Any:
+        events.append(f"500:{type(e.original_exception).__name__}")
+        return "custom 500", 500
+
+    @app.route("/teapot")
+    def raise_teapot() -> str:
+        raise Teapot
+
+    @app.route("/abort/<int:code>")
+    def abort_with(code: int) -> str:
+        abort(code)
+
+    @app.route("/crash")
+    def crash() -> str:
+        raise ZeroDivisionError
+
+    @app.route("/post-only", methods=["POST"])
+    def post_only() -> str:
+        return "posted"
+
+    @app.route("/bad-return")
+    def bad_return() -> t.Any:
+        return None
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(f"teardown:{type(exc).__name__}")
+
+
+def _after_request_error(app: Flask, events: Events) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    @app.after_request
+    def broken(response: t.Any) -> t.Any:
+        events.append("broken")
+        raise RuntimeError("after_request failed")
+
+    @app.errorhandler(500)
+    def server_error(e: t.Any) -> t.Any:
+        events.append(f"500:{type(e.original_exception).__name__}")
+        return "custom 500", 500
+
+
+def _sessions(app: Flask, events: Events) -> None:
+    app.secret_key = "twins"
+
+    @app.route("/set/<value>")
+    def set_value(value: str) -> str:
+        session["value"] = value
+        return "set"
+
+    @app.route("/get")
+    def get_value() -> str:
+        return session.get("value", "none")
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+
+SCENARIOS: dict[str, tuple[Builder, list[tuple[str, str]]]] = {
+    "hooks_and_blueprints": (
+        _hooks_and_blueprints,
+        [
+            ("GET", "/"),
+            ("POST", "/"),
+            ("OPTIONS", "/"),
+            ("DELETE", "/"),
+            ("GET", "/p/c/view/3"),
+            ("GET", "/p/c/fail"),
+            ("GET", "/p/c/missing"),
+        ],
+    ),
+    "short_circuit": (_short_circuit, [("GET", "/"), ("GET", "/?stop=1")]),
+    "errors": (
+        _errors,
+        [
+            ("GET", "/teapot"),
+            ("GET", "/abort/404"),
+            ("GET", "/abort/403"),
+            ("GET", "/crash"),
+            ("GET", "/nowhere"),
+            ("GET", "/post-only"),
+            ("GET", "/bad-return"),
+        ],
+    ),
+    "after_request_error": (_after_request_error, [("GET", "/")]),
+    "sessions": (
+        _sessions,
+        [("GET", "/get"), ("GET", "/set/a"), ("GET", "/get"), ("GET", "/plain")],
+    ),
+}
+
+
+def _build(builder: Builder, with_coroutine: bool) -> tuple[Flask, Events]:
+    app = Flask(__name__)
+    events: Events = []
+    builder(app, events)
+    if with_coroutine:
+
+        @app.route("/__never_requested__")
+        async def never() -> str:
+            return "never"
+
+    return app, events
+
+
+def _run(
+    builder: Builder, calls: list[tuple[str, str]], with_coroutine: bool, asgi: bool
+) -> tuple[Flask, list[t.Any]]:
+    app, events = _build(builder, with_coroutine)
+    answers: list[t.Any] = []
+    with Client(app, asgi=asgi) as client:
+        for method, path in calls:
+            response = client.open(path, method=method)
+            answers.append(
+                (
+                    method,
+                    path,
+                    response.status_code,
+                    response.get_data(),
+                    sorted(
+                        (k, v)
+                        for k, v in response.headers.items()
+                        if k.lower() not in {"date", "set-cookie"}
+                    ),
+                    "Set-Cookie" in response.headers,
+                    list(events),
+                )
+            )
+            events.clear()
+    return app, answers
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_plain_methods_and_steps_answer_alike(scenario: str, asgi: bool) -> None:
+    builder, calls = SCENARIOS[scenario]
+    plain_app, plain = _run(builder, calls, with_coroutine=False, asgi=asgi)
+    steps_app, steps = _run(builder, calls, with_coroutine=True, asgi=asgi)
+    # The builds took the two pipelines.
+    assert plain_app._erlen_chain_in_thread
+    assert not steps_app._erlen_chain_in_thread
+    assert plain == steps
+    # And the answers are the ones Flask gives (spot checks).
+    statuses = [answer[2] for answer in plain]
+    assert all(100 <= code < 600 for code in statuses)
+    if scenario == "errors":
+        assert statuses == [418, 404, 403, 500, 404, 405, 500]
+    if scenario == "hooks_and_blueprints":
+        view_events = plain[4][-1]
+        assert view_events == [
+            "url_value:app:parent.child.view",
+            "url_value:parent:parent.child.view",
+            "url_value:child:parent.child.view",
+            "before:app",
+            "before:parent",
+            "before:child",
+            "after_this_request",
+            "after:child",
+            "after:parent",
+            "after:app-second",
+            "after:app",
+            "teardown:child:NoneType",
+            "teardown:parent:NoneType",
+            "teardown:app:NoneType",
+            "teardown_app:NoneType",
+        ]
+
+
+def test_an_overridden_ensure_sync_sees_every_user_function() -> None:
+    seen: list[str] = []
+
+    class Recording(Flask):
+        def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+            seen.append(getattr(func, "__name__", "?"))
+            return super().ensure_sync(func)
+
+    app = Recording(__name__)
+
+    @app.before_request
+    def before() -> None:
+        pass
+
+    @app.after_request
+    def after(response: t.Any) -> t.Any:
+        return response
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    client = app.test_client()
+    assert client.get("/").data == b"index"
+    assert {"before", "index", "after"} <= set(seen)
+
+
+def test_a_coroutine_function_added_late_runs_through_ensure_sync() -> None:
+    app = Flask(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    client = app.test_client()
+    assert client.get("/").data == b"index"
+    assert app._erlen_chain_in_thread
+
+    async def late_after(response: t.Any) -> t.Any:
+        response.headers["X-Late"] = "yes"
+        return response
+
+    # A registry edited after the first request (setup methods refuse it).
+    app.after_request_funcs.setdefault(None, []).append(late_after)
+    assert client.get("/").headers["X-Late"] == "yes"
