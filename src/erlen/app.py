@@ -1533,22 +1533,6 @@ class Flask(Scaffold):
             self._erlen_setup()
         return self._handle_sync(environ)
 
-    def _erlen_handle_wsgi(
-        self, environ: dict[str, t.Any]
-    ) -> tuple[Response, contextvars.Context]:
-        """Handle one WSGI request in a context of its own; return it with the response.
-
-        One context per request, as under ASGI: a coroutine function (run as
-        a task in that context) can push contexts or set context variables
-        that the rest of the request, and its streamed body, then see.
-        """
-        if not self._got_first_request:
-            self._erlen_setup()
-        context = contextvars.copy_context()
-        if self._erlen_chain_in_thread:
-            return context.run(self._handle_sync, environ), context
-        return self._drive_in_context(self._handle_gen(environ), context), context
-
     def _drive_in_context(self, gen: _Gen[T], context: contextvars.Context) -> T:
         # The sync driver for apps with coroutine functions: every step and
         # sync function runs in ``context``; coroutine functions run as tasks
@@ -1616,9 +1600,21 @@ class Flask(Scaffold):
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
     ) -> t.Iterable[bytes]:
         """Serve one WSGI request. Wrap this attribute to add WSGI middleware."""
-        response, context = self._erlen_handle_wsgi(environ)
+        if not self._got_first_request:
+            self._erlen_setup()
+        # One context per request, as under ASGI: a coroutine function (run
+        # as a task in that context) can push contexts or set context
+        # variables that the rest of the request, and its streamed body,
+        # then see.
+        context = contextvars.copy_context()
+        if self._erlen_chain_in_thread:
+            response = context.run(self._handle_sync, environ)
+        else:
+            response = self._drive_in_context(self._handle_gen(environ), context)
         body = response.response
-        if hasattr(body, "__aiter__"):
+        # PERF: a list (most bodies) is never async; hasattr on it would
+        # raise and catch an AttributeError.
+        if type(body) is not list and hasattr(body, "__aiter__"):
             # An async body (an async generator, stream_with_context of one)
             # is iterated step by step as tasks in the request's context.
             response.response = _SyncIterator(

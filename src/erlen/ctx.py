@@ -230,6 +230,13 @@ class RequestContext:
     session.
     """
 
+    # PERF: class-level defaults, written per instance only when they change.
+    #: The flashed messages, loaded on first use.
+    flashes: list[tuple[str, str]] | None = None
+    #: Whether the pipeline may call sync user functions in place; the
+    #: event loop's driver clears it (see Flask._preprocess_gen).
+    _erlen_inline = True
+
     def __init__(
         self,
         app: Flask,
@@ -242,16 +249,12 @@ class RequestContext:
             request = app.request_class(environ)
             request.json_module = app.json
         self.request: Request = request
-        self.url_adapter: MapAdapter | None = None
         try:
-            self.url_adapter = app.create_url_adapter(self.request)
+            self.url_adapter: MapAdapter | None = app.create_url_adapter(request)
         except HTTPException as e:
-            self.request.routing_exception = e
-        self.flashes: list[tuple[str, str]] | None = None
+            self.url_adapter = None
+            request.routing_exception = e
         self._session: SessionMixin | None = session
-        #: Whether the pipeline may call sync user functions in place; the
-        #: event loop's driver clears it (see Flask._preprocess_gen).
-        self._erlen_inline = True
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
@@ -307,9 +310,10 @@ class RequestContext:
 
     def push(self) -> None:
         """Make this the current request context, opening the session and matching."""
+        app = self.app
         app_ctx = _cv_app.get(None)
-        if app_ctx is None or app_ctx.app is not self.app:
-            app_ctx = self.app.app_context()
+        if app_ctx is None or app_ctx.app is not app:
+            app_ctx = app.app_context()
             app_ctx.push()
         else:
             app_ctx = None
@@ -321,8 +325,8 @@ class RequestContext:
         # opts in with ``_erlen_lazy_open`` in its own body (a subclass may
         # open differently, so it is not inherited).
         if self._session is None and not (
-            type(self.app.session_interface).__dict__.get("_erlen_lazy_open")
-            and self.app.config["SESSION_COOKIE_NAME"]
+            type(app.session_interface).__dict__.get("_erlen_lazy_open")
+            and app.config["SESSION_COOKIE_NAME"]
             not in self.request.environ.get("HTTP_COOKIE", "")
         ):
             self._open_session()
