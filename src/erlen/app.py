@@ -1498,30 +1498,26 @@ class Flask(Scaffold):
         # a worker thread in that same context object (entered by one
         # thread at a time: never here while awaiting). One context per
         # request keeps ContextVar tokens valid wherever a step pushed them.
-        # PERF: no task per request, no extra turn of the event loop.
+        # PERF: no task per request, no extra turn of the event loop, and
+        # the context is entered once per stretch of work that needs no
+        # waiting (_advance_in_context), not once per step.
         run = context.run
+        value: t.Any = None
+        error: BaseException | None = None
         try:
-            call = run(next, gen)
             while True:
-                func, args, kwargs = call
+                func, args, kwargs = run(_advance_in_context, gen, value, error)
+                value = error = None
                 try:
-                    if _is_coroutine_function(func):
-                        # PERF: await_in_context's first step, inline: most
-                        # coroutine functions finish without suspending.
-                        coro = func(*args, **kwargs)
-                        try:
-                            yielded = run(coro.send, None)
-                        except StopIteration as stop:
-                            value = stop.value
-                        else:
-                            value = await _resume_in_context(coro, context, yielded)
+                    if func is None:
+                        # A coroutine function suspended: ``args`` is the
+                        # coroutine, ``kwargs`` what it waits on.
+                        value = await _resume_in_context(args, context, kwargs)
                     else:
                         # Sync code never blocks the loop.
                         value = await _asgi.run_sync(context, func, *args, **kwargs)
                 except BaseException as e:
-                    call = run(gen.throw, e)
-                else:
-                    call = run(gen.send, value)
+                    error = e
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
 
@@ -1692,6 +1688,37 @@ class Flask(Scaffold):
             options.pop(name, None)
         print(f" * Serving erlen app '{self.name}' on http://{host}:{port}", flush=True)
         run_simple(host, port, self, **options)
+
+
+def _advance_in_context(
+    gen: _Gen[t.Any], value: t.Any, error: BaseException | None
+) -> tuple[t.Any, t.Any, t.Any]:
+    """Go on with the pipeline ``gen`` until its driver must wait; run in its context.
+
+    Sends ``value`` (or throws ``error``) into ``gen``, then runs each
+    coroutine function it asks for up to its first suspension: most finish
+    at once, and their result goes straight back into ``gen``. Returns
+    ``(func, args, kwargs)`` for a sync function to run in a worker thread,
+    or ``(None, coro, awaited)`` for a coroutine that suspended. When ``gen``
+    finishes, its StopIteration propagates.
+    """
+    while True:
+        if error is None:
+            func, args, kwargs = gen.send(value)
+        else:
+            func, args, kwargs = gen.throw(error)
+        if not _is_coroutine_function(func):
+            return func, args, kwargs
+        value = error = None
+        try:
+            coro = func(*args, **kwargs)
+            yielded = coro.send(None)
+        except StopIteration as stop:
+            value = stop.value
+        except BaseException as e:
+            error = e
+        else:
+            return None, coro, yielded
 
 
 _WERKZEUG_ONLY_RUN_OPTIONS = (
