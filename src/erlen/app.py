@@ -1322,56 +1322,34 @@ class Flask(Scaffold):
     # (ctx._erlen_inline): the driver would only call a sync function in
     # place (every driver but the event loop's), so the step calls it
     # itself and an all-sync stretch never yields.
-
-    def _preprocess_gen(self) -> _Gen[t.Any]:
-        ctx = _cv_request.get()
-        req = ctx.request
-        inline = ctx._erlen_inline
-        bps = req.blueprints
-        names = (None, *reversed(bps)) if bps else _APP_SCOPE
-        if self.url_value_preprocessors:
-            self._run_url_value_preprocessors(req, names)
-        before_request_funcs = self.before_request_funcs
-        for name in names:
-            if name in before_request_funcs:
-                for func in before_request_funcs[name]:
-                    if inline and not _is_coroutine_function(func):
-                        rv = func()
-                    else:
-                        rv = yield func, (), {}
-                    if rv is not None:
-                        return rv
-        return None
-
-    def _dispatch_gen(self) -> _Gen[t.Any]:
-        ctx = _cv_request.get()
-        req = ctx.request
-        view = self._matched_view(req)
-        if view is None:
-            return self.make_default_options_response()
-        view_args: dict[str, t.Any] = req.view_args  # type: ignore[assignment]
-        if ctx._erlen_inline and not _is_coroutine_function(view):
-            return view(**view_args)
-        return (yield view, (), view_args)
-
-    def _full_dispatch_gen(self) -> _Gen[Response]:
-        self._got_first_request = True
-        try:
-            if signals._loaded:  # PERF: no call while no signal exists
-                self._send("request_started")
-            rv = yield from self._preprocess_gen()
-            if rv is None:
-                rv = yield from self._dispatch_gen()
-        except Exception as e:
-            rv = yield from self._handle_user_exception_gen(e)
-        return (yield from self._finalize_gen(rv))
+    # PERF: a request is one generator, _handle_gen, plus _finalize_gen
+    # (shared with the error path): its sections follow the plain methods
+    # of the same names.
 
     def _finalize_gen(
         self, rv: t.Any, from_error_handler: bool = False
     ) -> _Gen[Response]:
+        ctx = _cv_request.get()
+        inline = ctx._erlen_inline
         response = self.make_response(rv)
         try:
-            response = yield from self._process_response_gen(response)
+            # process_response
+            for func in ctx._after_request_functions:
+                if inline and not _is_coroutine_function(func):
+                    response = func(response)
+                else:
+                    response = yield func, (response,), {}
+            bps = ctx.request.blueprints
+            after_request_funcs = self.after_request_funcs
+            for name in (*bps, None) if bps else _APP_SCOPE:
+                if name in after_request_funcs:
+                    for func in reversed(after_request_funcs[name]):
+                        if inline and not _is_coroutine_function(func):
+                            response = func(response)
+                        else:
+                            response = yield func, (response,), {}
+            if ctx._session is not None:
+                self._save_session(ctx, response)
             if signals._loaded:  # PERF: no call while no signal exists
                 self._send("request_finished", response=response)
         except Exception:
@@ -1380,26 +1358,6 @@ class Flask(Scaffold):
             self.logger.exception(
                 "Request finalizing failed with an error while handling an error"
             )
-        return response
-
-    def _process_response_gen(self, response: Response) -> _Gen[Response]:
-        ctx = _cv_request.get()
-        inline = ctx._erlen_inline
-        for func in ctx._after_request_functions:
-            if inline and not _is_coroutine_function(func):
-                response = func(response)
-            else:
-                response = yield func, (response,), {}
-        bps = ctx.request.blueprints
-        after_request_funcs = self.after_request_funcs
-        for name in (*bps, None) if bps else _APP_SCOPE:
-            if name in after_request_funcs:
-                for func in reversed(after_request_funcs[name]):
-                    if inline and not _is_coroutine_function(func):
-                        response = func(response)
-                    else:
-                        response = yield func, (response,), {}
-        self._save_session(ctx, response)
         return response
 
     def _handle_user_exception_gen(self, e: Exception) -> _Gen[t.Any]:
@@ -1480,7 +1438,41 @@ class Flask(Scaffold):
         try:
             try:
                 ctx.push()
-                response = yield from self._full_dispatch_gen()
+                # full_dispatch_request
+                self._got_first_request = True
+                try:
+                    if signals._loaded:  # PERF: no call while no signal exists
+                        self._send("request_started")
+                    # preprocess_request
+                    req = ctx.request
+                    bps = req.blueprints
+                    names = (None, *reversed(bps)) if bps else _APP_SCOPE
+                    self._run_url_value_preprocessors(req, names)
+                    rv = None
+                    before_request_funcs = self.before_request_funcs
+                    for name in names:
+                        if name in before_request_funcs:
+                            for func in before_request_funcs[name]:
+                                if inline and not _is_coroutine_function(func):
+                                    rv = func()
+                                else:
+                                    rv = yield func, (), {}
+                                if rv is not None:
+                                    break
+                            if rv is not None:
+                                break
+                    # dispatch_request
+                    if rv is None:
+                        view = self._matched_view(req)
+                        if view is None:
+                            rv = self.make_default_options_response()
+                        elif inline and not _is_coroutine_function(view):
+                            rv = view(**req.view_args)  # type: ignore[arg-type]
+                        else:
+                            rv = yield view, (), req.view_args  # type: ignore[misc]
+                except Exception as e:
+                    rv = yield from self._handle_user_exception_gen(e)
+                response = yield from self._finalize_gen(rv)
             except Exception as e:
                 error = e
                 response = yield from self._handle_exception_gen(e)
@@ -1490,7 +1482,14 @@ class Flask(Scaffold):
             return response
         finally:
             error = self._before_pop(environ, error)
-            yield from self._pop_gen(ctx, error)
+            if (
+                self.teardown_request_funcs
+                or self.teardown_appcontext_funcs
+                or signals._loaded
+            ):
+                yield from self._pop_gen(ctx, error)
+            else:  # PERF: nothing to run at teardown
+                ctx.pop(error)
 
     async def _drive_async(self, gen: _Gen[T], context: contextvars.Context) -> T:
         # Runs in the calling task; every step of the pipeline and of its

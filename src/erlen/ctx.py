@@ -234,7 +234,7 @@ class RequestContext:
     #: The flashed messages, loaded on first use.
     flashes: list[tuple[str, str]] | None = None
     #: Whether the pipeline may call sync user functions in place; the
-    #: event loop's driver clears it (see Flask._preprocess_gen).
+    #: event loop's driver clears it (see Flask._handle_gen).
     _erlen_inline = True
 
     def __init__(
