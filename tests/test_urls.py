@@ -281,3 +281,47 @@ def test_parse_qsl_plain_fast_path_matches_general_path(qs: str | bytes) -> None
 
     # A max_fields far above the count takes the general path.
     assert parse_qsl(qs) == parse_qsl(qs, max_fields=1000)
+
+
+def _per_field(qs: str, errors: str) -> list[tuple[str, str]]:
+    from erlen.urls import _decode_field
+
+    out = []
+    for field in qs.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            out.append((_decode_field(name, errors), _decode_field(value, errors)))
+    return out
+
+
+@given(
+    st.text(alphabet="ab=&+%2FfC3A9\\x ", max_size=40),
+    st.sampled_from([urls.URL_QUOTE_ERRORS, "replace"]),
+)
+def test_decode_all_fields_matches_per_field(qs: str, errors: str) -> None:
+    from erlen.urls import _decode_all_fields
+
+    decoded = _decode_all_fields(qs, errors) if "\x00" not in qs else None
+    if decoded is not None:
+        assert decoded == _per_field(qs, errors)
+    assert urls.parse_qsl(qs, errors=errors) == _per_field(qs, errors)
+
+
+@pytest.mark.parametrize(
+    "qs",
+    [
+        "a=%C3&b=%A9&c=%41",  # an escape sequence cut by a field boundary
+        "a=%C3%A9%FF&b=1&c=%E2%82",
+        "x=\\x41%41&y=\\\\%41&z=%41",
+        "a=%41&b=%41&c=%41&d",  # a field without "=": the per-field loop
+        "a=%zz&b=%41&c=%41",  # a malformed escape: the per-field loop
+        "a=%00&b=%41&c=%41",  # NUL encoded: the per-field loop
+        "a=\x00&b=%41&c=%41",  # NUL: the per-field loop
+        "&&a=%41&&b=%41%41",
+    ],
+)
+def test_decode_all_fields_edge_cases(qs: str) -> None:
+    for errors in (urls.URL_QUOTE_ERRORS, "replace"):
+        assert urls.parse_qsl(qs, errors=errors) == _per_field(qs, errors)
+    with pytest.raises(UnicodeDecodeError):
+        urls.parse_qsl("a=%41&b=%FF&c=%41", errors="strict")
