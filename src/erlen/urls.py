@@ -251,32 +251,36 @@ def _unquote_ascii(text: str, errors: str) -> str:
     return raw.decode("utf-8", errors)
 
 
-def _decode_all_fields(qs: str, errors: str) -> list[tuple[str, str]] | None:
-    """Decode every field of ASCII *qs* at once, as :func:`_decode_field` would.
+_NOT_SEPARATORS = bytes(b for b in range(256) if b not in b"&=")
 
-    PERF: the names and values are joined with NUL, which *qs* neither
-    contains nor encodes (the caller checks), so one pass of the C codecs
-    decodes them all and splitting on NUL separates them again. UTF-8
-    decoding errors cannot span a NUL, an ASCII character, so each field
-    decodes as it would alone. Returns None, for the per-field loop, if a
-    field has no ``=`` or an escape is malformed.
+
+def _decode_all_fields(qs: bytes, errors: str) -> list[tuple[str, str]] | None:
+    """Decode every field of ASCII *qs* at once, as the per-field loop would.
+
+    PERF: when each field has exactly one ``=`` (the separators alone read
+    ``=&=&...=``), both separators become NUL and one pass of the C codecs
+    decodes every name and value; splitting on NUL separates them again.
+    UTF-8 decoding errors cannot span a NUL (ASCII), so each part decodes as
+    it would alone. Returns None, for the per-field loop, for any other
+    shape: an empty field or one without ``=``, a malformed escape, or a
+    NUL in the data (it would add a part).
     """
-    fields = qs.split("&")
-    if "" in fields:
-        fields = [field for field in fields if field]
-    text = "\x00".join([field.replace("=", "\x00", 1) for field in fields])
-    if "+" in text:
-        text = text.replace("+", " ")
-    data = text.encode("ascii")
+    separators = qs.translate(None, _NOT_SEPARATORS)
+    fields = (len(separators) >> 1) + 1
+    if separators != b"=&" * (fields - 1) + b"=":
+        return None
+    data = qs.replace(b"&", b"\x00").replace(b"=", b"\x00")
+    if b"+" in data:
+        data = data.replace(b"+", b" ")
     if b"\\" in data:
+        # Only the escapes made below may be interpreted by the codec.
         data = data.replace(b"\\", b"\\\\")
     try:
         raw = _escape_decode(data.replace(b"%", b"\\x"))[0]
     except ValueError:
         return None
     parts = raw.decode("utf-8", errors).split("\x00")
-    if len(parts) != 2 * len(fields):
-        # A field without "=": its name and the next field's would pair up.
+    if len(parts) != 2 * fields:
         return None
     pairs = iter(parts)
     return list(zip(pairs, pairs))
@@ -309,6 +313,17 @@ def parse_qsl(
         erlen percent-encodes them like escaped ones.
     """
     if qs.__class__ is bytes:
+        if (
+            keep_blank_values
+            # PERF: the joined decoding pays off with several escapes (a
+            # form); a short query decodes faster field by field.
+            and qs.count(b"%") > 2
+            and (max_fields is None or qs.count(b"&") < max_fields)
+            and qs.isascii()
+        ):
+            decoded = _decode_all_fields(qs, errors)
+            if decoded is not None:
+                return decoded
         qs = qs.decode("utf-8", errors)
     elif not isinstance(qs, str):
         qs = bytes(qs).decode("utf-8", errors)
@@ -325,20 +340,6 @@ def parse_qsl(
                 name, _, value = field.partition("=")
                 fast.append((name, value))
         return fast
-    if (
-        limit < 0
-        and keep_blank_values
-        # PERF: the joined decoding pays off with several fields to unquote
-        # (a form); a short query decodes faster field by field.
-        and qs.count("%") > 2
-        and qs.count("&") > 1
-        and qs.isascii()
-        and "\x00" not in qs
-        and "%00" not in qs
-    ):
-        decoded = _decode_all_fields(qs, errors)
-        if decoded is not None:
-            return decoded
     out: list[tuple[str, str]] = []
     for field in qs.split("&"):
         if not field:
