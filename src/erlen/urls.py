@@ -283,7 +283,7 @@ def _decode_all_fields(qs: bytes, errors: str) -> list[tuple[str, str]] | None:
     if len(parts) != 2 * fields:
         return None
     pairs = iter(parts)
-    return list(zip(pairs, pairs))
+    return list(zip(pairs, pairs, strict=False))  # the length is even
 
 
 def parse_qsl(
