@@ -281,3 +281,53 @@ def test_parse_qsl_plain_fast_path_matches_general_path(qs: str | bytes) -> None
 
     # A max_fields far above the count takes the general path.
     assert parse_qsl(qs) == parse_qsl(qs, max_fields=1000)
+
+
+def _per_field(qs: str, errors: str) -> list[tuple[str, str]]:
+    from erlen.urls import _decode_field
+
+    out = []
+    for field in qs.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            out.append((_decode_field(name, errors), _decode_field(value, errors)))
+    return out
+
+
+@given(
+    st.text(alphabet="ab=&+%2FfC3A9\\x\x00", max_size=40),
+    st.sampled_from([urls.URL_QUOTE_ERRORS, "replace"]),
+)
+def test_decode_all_fields_matches_per_field(qs: str, errors: str) -> None:
+    from erlen.urls import _decode_all_fields
+
+    decoded = _decode_all_fields(qs.encode(), errors)
+    if decoded is not None:
+        assert decoded == _per_field(qs, errors)
+    assert urls.parse_qsl(qs.encode(), errors=errors) == _per_field(qs, errors)
+
+
+@pytest.mark.parametrize(
+    "qs",
+    [
+        b"a=%C3&b=%A9&c=%41",  # an escape sequence cut by a field boundary
+        b"a=%C3%A9%FF&b=1&c=%E2%82",
+        b"x=\\x41%41&y=\\\\%41&z=%41",
+        b"a=%41&b=%41&c=%41&d",  # a field without "=": the per-field loop
+        b"a=%41&b=%41&c=%41=%41",  # a second "=" in a field: the same
+        b"a=%zz&b=%41&c=%41",  # a malformed escape: the per-field loop
+        b"a=%00&b=%41&c=%41",  # NUL encoded: the per-field loop
+        b"a=\x00&b=%41&c=%41",  # NUL: the per-field loop
+        b"&&a=%41&&b=%41%41",  # empty fields: the per-field loop
+        b"a=%41&b=%41&c=%41&d=\xc3\xa9",  # not ASCII: the per-field loop
+    ],
+)
+def test_decode_all_fields_edge_cases(qs: bytes) -> None:
+    for errors in (urls.URL_QUOTE_ERRORS, "replace"):
+        expected = _per_field(qs.decode("utf-8", errors), errors)
+        assert urls.parse_qsl(qs, errors=errors) == expected
+        assert urls.parse_qsl(qs, errors=errors, max_fields=100) == expected
+    with pytest.raises(UnicodeDecodeError):
+        urls.parse_qsl(b"a=%41&b=%FF&c=%41", errors="strict")
+    with pytest.raises(ValueError, match="more than 2 fields"):
+        urls.parse_qsl(b"a=%41&b=%41&c=%41", max_fields=2)

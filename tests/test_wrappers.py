@@ -154,6 +154,34 @@ def test_endpoint_and_blueprints(app: erlen.Flask, client: Client) -> None:
         assert (r.endpoint, r.blueprint, r.blueprints) == (None, None, [])
 
 
+def test_blueprints_of_a_subclass_overriding_endpoint(app: erlen.Flask) -> None:
+    class Renamed(erlen.Request):
+        @property
+        def endpoint(self) -> str | None:
+            return "outer.inner.view"
+
+    class Plain(erlen.Request):
+        pass
+
+    assert not Renamed._erlen_plain_blueprint
+    assert Plain._erlen_plain_blueprint
+    request = Renamed(_environ())
+    assert request.blueprint == "outer.inner"
+    assert request.blueprints == ["outer.inner", "outer"]
+    # The cached list is shared, as Flask's is.
+    assert request.blueprints is request.blueprints
+
+    class NoBlueprint(erlen.Request):
+        @property
+        def blueprint(self) -> str | None:
+            return None
+
+    assert NoBlueprint(_environ()).blueprints == []
+    request = erlen.Request(_environ())
+    request.url_rule = erlen.Flask.url_rule_class("/x", endpoint="x")
+    assert request.blueprints == []
+
+
 def test_on_json_loading_failed(app: erlen.Flask) -> None:
     request = erlen.Request(_environ())
     # Outside an app: the generic 400.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ._cache import BoundedCache
 from .datastructures import EnvironHeaders
 from .datastructures import Headers
 from .exceptions import BadRequest
@@ -15,6 +16,10 @@ from .sansio.response import Response as _SansIOResponse
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .routing import Rule
+
+
+# A blueprint's name and its parents' names, by name (see Request.blueprints).
+_blueprint_paths: BoundedCache[str, list[str]] = BoundedCache(512)
 
 
 def _wsgi_decode(value: str) -> str:
@@ -219,12 +224,21 @@ class Request(_SansIORequest):
     def max_json_depth(self, value: int | None) -> None:
         self._max_json_depth = value
 
+    # True while neither endpoint nor blueprint is overridden (a subclass
+    # that does is served by the general path of blueprints).
+    _erlen_plain_blueprint: t.ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._erlen_plain_blueprint = (
+            cls.endpoint is Request.endpoint and cls.blueprint is Request.blueprint
+        )
+
     @property
     def endpoint(self) -> str | None:
         """The endpoint of the matched rule, or ``None``."""
-        if self.url_rule is not None:
-            return self.url_rule.endpoint  # type: ignore[no-any-return]
-        return None
+        rule = self.url_rule
+        return None if rule is None else rule.endpoint
 
     @property
     def blueprint(self) -> str | None:
@@ -236,14 +250,33 @@ class Request(_SansIORequest):
 
     @property
     def blueprints(self) -> list[str]:
-        """The current blueprint's name and its parents', innermost first."""
-        name = self.blueprint
-        if name is None:
-            return []
-        names = [name]
-        while "." in name:
-            name = name.rpartition(".")[0]
-            names.append(name)
+        """The current blueprint's name and its parents', innermost first.
+
+        As in Flask, the list is shared by every request of the same
+        blueprint: do not modify it.
+        """
+        if self._erlen_plain_blueprint:
+            # PERF: the pipeline asks twice per request; one property call
+            # instead of three, and an app view (no dot) returns at once.
+            rule = self.url_rule
+            if rule is None:
+                return []
+            endpoint = rule.endpoint
+            if endpoint is None or "." not in endpoint:
+                return []
+            name = endpoint.rpartition(".")[0]
+        else:
+            blueprint = self.blueprint
+            if blueprint is None:
+                return []
+            name = blueprint
+        names = _blueprint_paths.get(name)
+        if names is None:
+            names = [name]
+            while "." in name:
+                name = name.rpartition(".")[0]
+                names.append(name)
+            names = _blueprint_paths.put(names[0], names)
         return names
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:

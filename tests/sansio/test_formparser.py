@@ -79,6 +79,36 @@ def test_multipart() -> None:
     files["f"].close()
 
 
+class _Reads(io.BytesIO):
+    """A BytesIO that records the sizes asked of read()."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.sizes: list[int | None] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.sizes.append(size)
+        return super().read(size)
+
+
+@pytest.mark.parametrize("size", [100 * 1024, 300 * 1024])
+def test_multipart_read_sizes(size: int) -> None:
+    data = bytes(range(256)) * (size // 256)
+    body = encode([("a", b"1", None, None), ("f", data, "f.bin", None)])
+    stream = _Reads(body)
+    _, form, files = FormDataParser().parse(
+        stream, "multipart/form-data", len(body), MP_OPTIONS
+    )
+    assert form["a"] == "1"
+    assert files["f"].read() == data
+    files["f"].close()
+    if len(body) <= 256 * 1024:
+        # A body up to 256 KiB is read in one call.
+        assert stream.sizes[0] == len(body)
+    else:
+        assert stream.sizes[0] == 64 * 1024
+
+
 def test_multipart_missing_boundary() -> None:
     with pytest.raises(BadRequest, match="no boundary"):
         parse(b"x", "multipart/form-data", None)

@@ -179,8 +179,12 @@ class MultipartParser:
 
     # Feeding ---------------------------------------------------------------
 
-    def receive_data(self, data: bytes) -> None:
-        """Parse the next chunk of the body."""
+    def receive_data(self, data: bytes, final: bool = False) -> None:
+        """Parse the next chunk of the body.
+
+        :param final: No more data follows (an optimisation only: the
+            body must still be finished with :meth:`close`).
+        """
         if not data or self._complete:
             # NOTE: the epilogue after the closing delimiter is ignored.
             return
@@ -190,7 +194,7 @@ class MultipartParser:
                 data = self._skip_preamble(self._preamble, data)
                 if not data:
                     return
-            self._write(data)
+            self._write(data, final)
         except FormParserError as e:
             self._cleanup()
             raise _bad(str(e)) from None
@@ -198,7 +202,7 @@ class MultipartParser:
             self._cleanup()
             raise
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, final: bool = False) -> None:
         buffer = self._carry + data if self._carry else data
         write = self._parser.write
         pattern = self._bare_delimiter
@@ -214,10 +218,12 @@ class MultipartParser:
                 write(b"\r\n")
             start = index + 4
         # Hold back a tail that could be the start of the pattern. The pattern
-        # starts with CR, so only a CR near the end can start one.
+        # starts with CR, so only a CR near the end can start one. PERF: not
+        # for the last chunk (nothing can complete it), whose tail is usually
+        # the closing delimiter's CRLF: holding that back would copy the chunk.
         size = len(buffer)
         end = size
-        cr = buffer.find(b"\r", max(start, size - len(pattern) + 1))
+        cr = -1 if final else buffer.find(b"\r", max(start, size - len(pattern) + 1))
         while cr != -1:
             if pattern.startswith(buffer[cr:]):
                 end = cr
@@ -271,8 +277,13 @@ class MultipartParser:
 
         :return: The ``(fields, files)`` pairs, as :meth:`close` returns them.
         """
-        while data := read(buffer_size):
-            self.receive_data(data)
+        data = read(buffer_size)
+        while data:
+            # PERF: one chunk of look-ahead tells receive_data which chunk is
+            # the last one (see _write).
+            following = read(buffer_size)
+            self.receive_data(data, not following)
+            data = following
         return self.close()
 
     def _cleanup(self) -> None:
