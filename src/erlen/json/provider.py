@@ -320,6 +320,7 @@ class DefaultJSONProvider(JSONProvider):
         :param args: One value, or several values to send as a list.
         :param kwargs: Values to send as an object.
         """
+        obj: t.Any
         if self._plain_prepare and not (args and kwargs):
             # PERF: _prepare_response_obj's answer without the call, for the
             # usual jsonify(key=value) or jsonify(value).
