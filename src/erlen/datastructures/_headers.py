@@ -284,14 +284,18 @@ class Headers:
             value = _with_options(value, kwargs)
         item = (_check_name(key), _check_value(key, value))
         lst = self._list
-        ikey = key.lower()
+        ikey = _valid_names.get(key) or key.lower()
+        # PERF: only names of the same length can match (see __setitem__).
+        n = len(key)
         for idx, (old, _) in enumerate(lst):
-            if old == key or old.lower() == ikey:
+            if len(old) == n and (old == key or old.lower() == ikey):
                 lst[idx] = item
-                rest = lst[idx + 1 :]
-                # PERF: the usual case has no repeats; skip the rebuild then.
-                if any(k.lower() == ikey for k, _ in rest):
-                    lst[idx + 1 :] = [p for p in rest if p[0].lower() != ikey]
+                idx += 1
+                # The usual case has no repeats; the rest is rebuilt only if so.
+                for old, _ in lst[idx:]:
+                    if len(old) == n and (old == key or old.lower() == ikey):
+                        lst[idx:] = [p for p in lst[idx:] if p[0].lower() != ikey]
+                        break
                 return
         lst.append(item)
 

@@ -813,22 +813,29 @@ class Response:
         :param partitioned: partition the cookie per top-level site (implies
             ``secure``).
         """
-        self.headers.add(
-            "Set-Cookie",
-            dump_cookie(
-                key,
-                value=value,
-                max_age=max_age,
-                expires=expires,
-                path=path,
-                domain=domain,
-                secure=secure,
-                httponly=httponly,
-                max_size=self.max_cookie_size,
-                samesite=samesite,
-                partitioned=partitioned,
-            ),
+        # PERF: positional arguments (cheaper to bind than keywords), in
+        # dump_cookie's order; sync_expires is True.
+        value = dump_cookie(
+            key,
+            value,
+            max_age,
+            expires,
+            path,
+            domain,
+            secure,
+            httponly,
+            True,
+            self.max_cookie_size,
+            samesite,
+            partitioned,
         )
+        headers = self.headers
+        if headers.__class__ is Headers:
+            # PERF: Headers.add() without its checks: the name is a valid
+            # constant and dump_cookie() never returns CR, LF or NUL.
+            headers._list.append(("Set-Cookie", value))
+        else:
+            headers.add("Set-Cookie", value)
 
     def delete_cookie(
         self,
