@@ -615,3 +615,24 @@ def test_headers_setitem_calls_an_overridden_set() -> None:
     h["X-A"] = "1"
     assert calls == [("X-A", "1")]
     assert h["X-A"] == "1"
+
+
+@pytest.mark.parametrize("write", ["setitem", "set"])
+def test_headers_replace_compares_names_ignoring_case_whatever_their_length(
+    write: str,
+) -> None:
+    # A received name is not checked: "\u212a" (KELVIN SIGN) lowers to "k",
+    # so it matches "Key" as str.lower() says; "Kez" has the same length
+    # but another name; "K-ey" another length.
+    from erlen.datastructures import _headers
+
+    h = Headers._from_received(
+        [("\u212aey", "1"), ("Kez", "2"), ("K-ey", "3"), ("KEY", "4")]
+    )
+    _headers._valid_names.clear()
+    for _ in range(2):  # a name first unknown, then from the name cache
+        if write == "setitem":
+            h["Key"] = "new"
+        else:
+            h.set("Key", "new")
+        assert h.to_wsgi_list() == [("Key", "new"), ("Kez", "2"), ("K-ey", "3")]

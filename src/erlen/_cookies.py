@@ -34,6 +34,7 @@ _unslash_re = re.compile(rb"\\([0-3][0-7]{2}|.)")
 
 # Values made only of these characters are sent without quotes.
 _no_quote_re = re.compile(r"[\w!#$%&'()*+\-./:<=>?@\[\]^`{|}~]*", re.ASCII)
+_no_quote_match = _no_quote_re.fullmatch
 # NOTE: the range stops at 0x19, not 0x1f, to produce the same bytes as
 # Werkzeug (and so the same cookies); CR, LF and NUL are all escaped.
 _slash_re = re.compile(rb"[\x00-\x19\",;\\\x7f-\xff]")
@@ -137,8 +138,7 @@ def _require_str(key: object, value: object) -> None:
 
 
 def _quote_value(value: str) -> str:
-    if _no_quote_re.fullmatch(value) is not None:
-        return value
+    """Return *value* quoted, for one that is not all bare-safe characters."""
     # PERF: escape on bytes so a multi-byte UTF-8 character becomes several
     # octal escapes in one pass.
     escaped = _slash_re.sub(lambda m: _slash_map[m.group()], value.encode())
@@ -235,7 +235,9 @@ def dump_cookie(
     # checked (and encoded or quoted) forms are remembered in bounded caches;
     # attributes are appended in straight-line code, in Werkzeug's order.
     name = _checked_names.get(key) or _checked_name(key)
-    value = _quote_value(value)
+    # PERF: the usual value needs no quotes, checked without a call.
+    if _no_quote_match(value) is None:
+        value = _quote_value(value)
     rv = f"{name}={value}"
     if domain is not None:
         rv = f"{rv}; Domain={_cookie_domain(domain)}"

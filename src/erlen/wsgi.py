@@ -22,6 +22,7 @@ R = t.TypeVar("R", bound="Response")
 # overriding either gets them called, as a WSGI server calling it would.
 _get_wsgi_response = _Response.get_wsgi_response
 _get_app_iter = _Response.get_app_iter
+_get_wsgi_headers = _Response.get_wsgi_headers
 
 
 class _ClosingIterator:
@@ -130,26 +131,34 @@ def respond(
         and not response._on_close
     ):
         body = response.response
-        if type(body) is list:
+        if body.__class__ is list:
             for chunk in body:
-                if type(chunk) is not bytes:
+                if chunk.__class__ is not bytes:
                     break
             else:
                 # PERF: the common case, a buffered body of bytes with nothing
                 # to close: the same answer as get_wsgi_response(), but the
                 # server gets the body list itself (no encoding generator to
-                # create and step through, no wrapper).
-                headers = response.get_wsgi_headers(environ)
+                # create and step through, no wrapper), and the header list
+                # without a Headers object around it when get_wsgi_headers()
+                # would only copy the pairs (adding Content-Length).
                 # The same private fields get_app_iter/get_wsgi_response read.
                 code = response._status_code
+                headers = None
+                if cls.get_wsgi_headers is _get_wsgi_headers and (
+                    200 <= code and code != 204 and code != 304
+                ):
+                    headers = response._plain_wsgi_headers()
+                if headers is None:
+                    headers = response.get_wsgi_headers(environ).to_wsgi_list()
                 if (
-                    environ["REQUEST_METHOD"] == "HEAD"
-                    or code < 200
+                    code < 200
                     or code == 204
                     or code == 304
+                    or environ["REQUEST_METHOD"] == "HEAD"
                 ):
                     body = ()
-                start_response(response._status, headers.to_wsgi_list())
+                start_response(response._status, headers)
                 return body
     app_iter, status, headers_list = response.get_wsgi_response(environ)
     start_response(status, headers_list)

@@ -355,3 +355,43 @@ def test_response_of_a_subclass_uses_its_dumps():
 
     app = FakeApp()
     assert Custom(app).response(1) == ("custom\n", "application/json")
+
+
+def test_cycles_and_deep_data_fail_as_json_dumps_does():
+    app = FakeApp()
+    provider = DefaultJSONProvider(app)
+    # A cycle through default(): the shared encoder (no markers) recurses;
+    # the retry with markers names the cycle, as json.dumps does.
+    provider.default = lambda o: o  # type: ignore[method-assign]
+    with pytest.raises(ValueError, match="Circular"):
+        provider.dumps(object())
+    with pytest.raises(ValueError, match="Circular"):
+        json.dumps(object(), default=lambda o: o)
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="Circular"):
+        provider.response(loop)
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(RecursionError):
+        json.dumps(deep)
+    with pytest.raises(RecursionError):
+        provider.dumps(deep)
+    # The shared encoder is still usable after the failures.
+    assert provider.dumps({"b": [1], "a": None}) == '{"a": null, "b": [1]}'
+    del provider.default
+    assert provider.response(a=[1]) == ('{"a":[1]}\n', "application/json")
+
+
+def test_response_of_a_subclass_uses_its_prepare_response_obj():
+    class Wrapped(DefaultJSONProvider):
+        def _prepare_response_obj(self, args, kwargs):
+            return {"data": super()._prepare_response_obj(args, kwargs)}
+
+    app = FakeApp()
+    assert Wrapped(app).response(1) == ('{"data":1}\n', "application/json")
+    assert Wrapped(app).response(a=1) == ('{"data":{"a":1}}\n', "application/json")
+    assert Wrapped._plain_prepare is False
+    assert Wrapped._plain_dumps is True
+    assert DefaultJSONProvider._plain_prepare is True

@@ -247,6 +247,34 @@ def test_close_hooks_and_context_manager() -> None:
     Response("plain").close()  # a list body has no close()
 
 
+def test_close_hooks_are_per_response() -> None:
+    calls: list[int] = []
+    a, b = Response("a"), Response("b")
+    a.call_on_close(lambda: calls.append(1))
+    a.call_on_close(lambda: calls.append(2))
+    a.close()
+    b.close()
+    assert calls == [1, 2]
+    assert not b._on_close
+
+
+def test_plain_body_constructor_options() -> None:
+    r = Response("data", direct_passthrough=True)
+    assert r.direct_passthrough is True
+    assert Response("data").direct_passthrough is False
+    assert r.headers.to_wsgi_list() == [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", "4"),
+    ]
+
+    class Passthrough(Response):
+        direct_passthrough = True
+
+    # A class default other than False: the constructor's argument wins.
+    assert Passthrough("data").direct_passthrough is False
+    assert Passthrough("data", direct_passthrough=True).direct_passthrough is True
+
+
 # -- response.stream ---------------------------------------------------------
 
 
@@ -485,6 +513,20 @@ def test_set_and_delete_cookie() -> None:
     assert "Max-Age=0" in cookies[1]
 
 
+def test_set_cookie_goes_through_an_overridden_add() -> None:
+    added: list[tuple[str, str]] = []
+
+    class MyHeaders(Headers):
+        def add(self, key: str, value: object, /, **kwargs: object) -> None:
+            added.append((key, str(value)))
+            super().add(key, value, **kwargs)
+
+    r = Response("x", headers=MyHeaders())
+    r.set_cookie("a", "b c")
+    assert added == [("Set-Cookie", 'a="b c"; Path=/')]
+    assert r.headers["Set-Cookie"] == 'a="b c"; Path=/'
+
+
 def test_oversized_cookie_warns() -> None:
     r = Response()
     with pytest.warns(UserWarning, match="cookie"):
@@ -719,6 +761,20 @@ def test_get_wsgi_headers_keeps_an_explicit_length() -> None:
     assert headers.getlist("Content-Length") == ["3"]
     streamed = Response(iter([b"abc"]))
     assert "Content-Length" not in streamed.get_wsgi_headers({})
+
+
+def test_get_wsgi_headers_finds_special_names_in_any_case() -> None:
+    environ = {"REQUEST_METHOD": "GET"}
+    # Names of the special names' lengths that are not them.
+    r = Response(
+        [b"abc"], headers=[("X-Abcdefghijkl", "1"), ("X-Abcdef", "2"), ("x", "3")]
+    )
+    assert r.get_wsgi_headers(environ).to_wsgi_list()[-1] == ("Content-Length", "3")
+    r = Response([b"abc"], headers=[("content-LENGTH", "7")])
+    assert r.get_wsgi_headers(environ).getlist("Content-Length") == ["7"]
+    for name in ("LOCATION", "content-location"):
+        r = Response([b"abc"], headers=[(name, "/\u00fc")])
+        assert r.get_wsgi_headers(environ)[name] == "/%C3%BC"
 
 
 def test_get_wsgi_response_shapes() -> None:

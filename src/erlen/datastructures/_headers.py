@@ -24,9 +24,10 @@ _token_re = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _bad_value_re = re.compile(r"[\r\n\x00]")
 
 # PERF: header names come from a small set (application code, not clients),
-# so a validated name is remembered and checked with one set lookup next time.
-# The cache is bounded so that untrusted names cannot grow it without limit.
-_valid_names: BoundedCache[str, bool] = BoundedCache(1024)
+# so a validated name is remembered (mapped to its lowercase form, which
+# lookups compare with) and checked with one dict lookup next time. The cache
+# is bounded so that untrusted names cannot grow it without limit.
+_valid_names: BoundedCache[str, str] = BoundedCache(1024)
 
 HeadersInit: t.TypeAlias = (
     "Headers | MultiDict[str, t.Any] | Mapping[str, t.Any] "
@@ -51,7 +52,7 @@ def _check_name(name: t.Any) -> str:
             " must be an RFC 9110 token (letters, digits and"
             " !#$%&'*+-.^_`|~); fix the name in the code that sets it."
         )
-    _valid_names.put(name, True)
+    _valid_names.put(name, name.lower())
     return name
 
 
@@ -266,7 +267,17 @@ class Headers:
         """
         if kwargs:
             value = _with_options(value, kwargs)
-        self._list.append((_check_name(key), _check_value(key, value)))
+        # PERF: the checks inline for a known name and a clean str value.
+        if key not in _valid_names:
+            _check_name(key)
+        if (
+            value.__class__ is not str
+            or "\r" in value
+            or "\n" in value
+            or "\x00" in value
+        ):
+            value = _check_value(key, value)
+        self._list.append((key, value))
 
     def add_header(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
         """Append a header (the :mod:`wsgiref` spelling of :meth:`add`)."""
@@ -283,14 +294,18 @@ class Headers:
             value = _with_options(value, kwargs)
         item = (_check_name(key), _check_value(key, value))
         lst = self._list
-        ikey = key.lower()
+        ikey = _valid_names.get(key) or key.lower()
+        # PERF: only names of the same length can match (see __setitem__).
+        n = len(key)
         for idx, (old, _) in enumerate(lst):
-            if old == key or old.lower() == ikey:
+            if len(old) == n and (old == key or old.lower() == ikey):
                 lst[idx] = item
-                rest = lst[idx + 1 :]
-                # PERF: the usual case has no repeats; skip the rebuild then.
-                if any(k.lower() == ikey for k, _ in rest):
-                    lst[idx + 1 :] = [p for p in rest if p[0].lower() != ikey]
+                idx += 1
+                # The usual case has no repeats; the rest is rebuilt only if so.
+                for old, _ in lst[idx:]:
+                    if len(old) == n and (old == key or old.lower() == ikey):
+                        lst[idx:] = [p for p in lst[idx:] if p[0].lower() != ikey]
+                        break
                 return
         lst.append(item)
 
@@ -338,7 +353,17 @@ class Headers:
             # headers) needs no iter_multi_items generator and ABC checks.
             items = arg if arg.__class__ is list else iter_multi_items(arg)
             for key, value in items:
-                append((_check_name(key), _check_value(key, value)))
+                # PERF: the checks inline, as in add().
+                if key not in _valid_names:
+                    _check_name(key)
+                if (
+                    value.__class__ is not str
+                    or "\r" in value
+                    or "\n" in value
+                    or "\x00" in value
+                ):
+                    value = _check_value(key, value)
+                append((key, value))
         for key, value in kwargs.items():
             if isinstance(value, (list, tuple, set)):
                 for item in value:
@@ -382,10 +407,12 @@ class Headers:
         if key.__class__ is str and self._inline_set:
             # PERF: ``headers[name] = value`` is the most common write (after
             # request hooks); it does set()'s work inline, without the method
-            # layers. A name seen before is valid (one set lookup); a str value
-            # without CR/LF/NUL needs no conversion.
-            if key not in _valid_names:
-                _check_name(key)
+            # layers. A name seen before is valid (one dict lookup, which also
+            # gives its lowercase form); a str value without CR/LF/NUL needs
+            # no conversion.
+            ikey = _valid_names.get(key)
+            if ikey is None:
+                ikey = _check_name(key).lower()
             if (
                 value.__class__ is not str
                 or "\r" in value
@@ -394,19 +421,26 @@ class Headers:
             ):
                 value = _check_value(key, value)
             lst = self._list
-            ikey = key.lower()
+            # PERF: a stored name can only equal *key* ignoring case if it has
+            # the same length (*key* is an ASCII token, and the one character
+            # whose lowercase is longer, U+0130, lowers to non-ASCII), so
+            # most names are passed over without lowercasing them.
+            n = len(key)
             idx = 0
             for old, _ in lst:
-                if old == key or old.lower() == ikey:
+                if len(old) == n and (old == key or old.lower() == ikey):
                     break
                 idx += 1
             else:
                 lst.append((key, value))
                 return
             lst[idx] = (key, value)
-            rest = lst[idx + 1 :]
-            if any(k.lower() == ikey for k, _ in rest):
-                lst[idx + 1 :] = [p for p in rest if p[0].lower() != ikey]
+            idx += 1
+            # The usual case has no repeats; the rest is rebuilt only if so.
+            for old, _ in lst[idx:]:
+                if len(old) == n and (old == key or old.lower() == ikey):
+                    lst[idx:] = [p for p in lst[idx:] if p[0].lower() != ikey]
+                    break
         elif isinstance(key, str):
             self.set(key, value)
         elif isinstance(key, int):

@@ -205,10 +205,8 @@ def _encoder_for(
     else:
         # PERF: JSONEncoder.encode goes through iterencode, which rebuilds its
         # options every call; calling the C encoder json uses underneath saves
-        # most of that. A new C encoder per call (cheap) keeps the circular
-        # reference markers per call, so threads never share them and a failed
-        # call leaves nothing behind. Same arguments as JSONEncoder.iterencode
-        # (skipkeys False, allow_nan True), so the output is identical.
+        # most of that. Same arguments as JSONEncoder.iterencode (skipkeys
+        # False, allow_nan True), so the output is identical.
         basestring = (
             json.encoder.encode_basestring_ascii
             if ensure_ascii
@@ -217,21 +215,34 @@ def _encoder_for(
         key_sep = encoder.key_separator
         item_sep = encoder.item_separator
         join = "".join
+        # PERF: one C encoder for every call, built without the circular
+        # reference markers: with no state it is safe to share between
+        # threads, and a failed call leaves nothing behind.
+        shared = make(
+            None, default, basestring, None, key_sep, item_sep, sort_keys, False, True
+        )
 
         def encode(obj: t.Any) -> str:
-            return join(
-                make(
-                    {},
-                    default,
-                    basestring,
-                    None,
-                    key_sep,
-                    item_sep,
-                    sort_keys,
-                    False,
-                    True,
-                )(obj, 0)
-            )
+            try:
+                return join(shared(obj, 0))
+            except RecursionError:
+                # NOTE: without markers a circular structure recurses until
+                # the limit. Encoding again with markers (a new encoder, so
+                # per call) fails as json.dumps does: ValueError for a cycle,
+                # RecursionError again for data that is only too deep.
+                return join(
+                    make(
+                        {},
+                        default,
+                        basestring,
+                        None,
+                        key_sep,
+                        item_sep,
+                        sort_keys,
+                        False,
+                        True,
+                    )(obj, 0)
+                )
 
     return _encoders.put(key, encode)
 
@@ -309,7 +320,18 @@ class DefaultJSONProvider(JSONProvider):
         :param args: One value, or several values to send as a list.
         :param kwargs: Values to send as an object.
         """
-        obj = self._prepare_response_obj(args, kwargs)
+        obj: t.Any
+        if self._plain_prepare and not (args and kwargs):
+            # PERF: _prepare_response_obj's answer without the call, for the
+            # usual jsonify(key=value) or jsonify(value).
+            if kwargs:
+                obj = kwargs
+            elif len(args) == 1:
+                obj = args[0]
+            else:
+                obj = args or None
+        else:
+            obj = self._prepare_response_obj(args, kwargs)
         compact = self.compact
         app = self._app  # PERF: a weakref proxy; go through it once or twice
 
@@ -317,12 +339,29 @@ class DefaultJSONProvider(JSONProvider):
             # NOTE: with an indent, json's item separator is "," (no trailing
             # space) and the key separator ": ".
             body = self.dumps(obj, indent=2)
-        elif type(self).dumps is DefaultJSONProvider.dumps:
-            # PERF: the compact body without the kwargs round trip of dumps().
-            body = _encoder_for(
-                self.default, self.ensure_ascii, self.sort_keys, _COMPACT
-            )(obj)
+        elif self._plain_dumps:
+            # PERF: the compact body without the kwargs round trip of dumps(),
+            # and _encoder_for's cache lookup done here.
+            default = self.default
+            ensure_ascii = self.ensure_ascii
+            sort_keys = self.sort_keys
+            encode = _encoders.get((default, ensure_ascii, sort_keys, _COMPACT))
+            if encode is None:
+                encode = _encoder_for(default, ensure_ascii, sort_keys, _COMPACT)
+            body = encode(obj)
         else:
             body = self.dumps(obj, separators=_COMPACT)
 
         return app.response_class(f"{body}\n", mimetype=self.mimetype)
+
+    # PERF: whether this class keeps DefaultJSONProvider's dumps and
+    # _prepare_response_obj, whose work response() then does inline.
+    _plain_dumps: t.ClassVar[bool] = True
+    _plain_prepare: t.ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_dumps = cls.dumps is DefaultJSONProvider.dumps
+        cls._plain_prepare = (
+            cls._prepare_response_obj is JSONProvider._prepare_response_obj
+        )

@@ -82,16 +82,6 @@ _CHARSET_MIMETYPES = frozenset(
 
 _UNSET: t.Any = object()
 
-# PERF: the usual spellings of the header names get_wsgi_headers looks at,
-# mapped to lowercase without calling str.lower() on them.
-_SPECIAL_NAMES = {
-    "Content-Type": "content-type",
-    "Content-Length": "content-length",
-    "Location": "location",
-    "Content-Location": "content-location",
-    "Set-Cookie": "set-cookie",
-}
-
 # PERF: ranges of seekable bodies are read in blocks of this size.
 _RANGE_BLOCK_SIZE = 64 * 1024
 
@@ -126,16 +116,18 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
     return mimetype
 
 
-# PERF: Content-Type values for the mimetypes responses are created with
-# (application/json for jsonify...), computed and validated once. Bounded.
-_content_types: BoundedCache[str, str] = BoundedCache(256)
+# PERF: the Content-Type header pairs for the mimetypes responses are created
+# with (application/json for jsonify...), computed and validated once. Bounded.
+_content_types: BoundedCache[str, tuple[str, str]] = BoundedCache(256)
+
+_new_object = object.__new__
 
 
-def _content_type_for(mimetype: str) -> str:
+def _content_type_for(mimetype: str) -> tuple[str, str]:
     ct = get_content_type(mimetype)
     # APPSEC: validated like any header write; only a valid value is cached.
     Headers().set("Content-Type", ct)
-    return _content_types.put(mimetype, ct)
+    return _content_types.put(mimetype, ("Content-Type", ct))
 
 
 def _clean_status(value: t.Any) -> tuple[str, int]:
@@ -460,7 +452,11 @@ class Response:
     headers: Headers
     #: The body: a list of ``bytes``/``str`` when fixed, any iterable when streamed.
     response: Iterable[t.Any]
-    _on_close: list[Callable[[], t.Any]]
+    #: Whether the body goes to the server untouched (see the constructor).
+    # PERF: class-level defaults for what most responses never set: the
+    # constructor writes them on the instance only when they differ.
+    direct_passthrough: bool = False
+    _on_close: list[Callable[[], t.Any]] | tuple[()] = ()
 
     def __init__(
         self,
@@ -477,14 +473,58 @@ class Response:
         direct_passthrough: bool = False,
     ) -> None:
         if (
-            headers is None
-            and content_type is None
+            (response.__class__ is str or response.__class__ is bytes)
+            and headers is None
             and status is None
-            and (response.__class__ is str or response.__class__ is bytes)
-            and self._plain_set_data
+            and content_type is None
+            and self._plain_init
         ):
-            self._init_plain(response, mimetype, direct_passthrough)
+            # PERF: the common ``Response(body)`` (and jsonify's): headers,
+            # status line and content type come from per-class precomputed
+            # values, and the pairs are known valid, so the write checks are
+            # skipped.
+            cls = self.__class__
+            cache = cls._defaults_cache
+            if (
+                cache[0] is not cls.default_mimetype
+                or cache[1] is not cls.default_status
+            ):
+                cache = cls._compute_defaults()
+            self._status, self._status_code = cache[3]
+            if mimetype is None:
+                ct_pair = cache[2]
+            else:
+                ct_pair = _content_types.get(mimetype)
+                if ct_pair is None:
+                    ct_pair = _content_type_for(mimetype)
+            if direct_passthrough:
+                self.direct_passthrough = True
+            body = response.encode() if response.__class__ is str else response
+            self.response = [body]
+            if self.automatically_set_content_length:
+                if ct_pair is None:
+                    pairs = [("Content-Length", str(len(body)))]
+                else:
+                    pairs = [ct_pair, ("Content-Length", str(len(body)))]
+            else:
+                pairs = [] if ct_pair is None else [ct_pair]
+            # PERF: Headers._from_received without the call.
+            self.headers = headers = _new_object(Headers)
+            headers._list = pairs
             return
+        self._init_general(
+            response, status, headers, mimetype, content_type, direct_passthrough
+        )
+
+    def _init_general(
+        self,
+        response: Iterable[bytes] | Iterable[str] | bytes | bytearray | str | None,
+        status: int | str | HTTPStatus | None,
+        headers: HeadersInit | None,
+        mimetype: str | None,
+        content_type: str | None,
+        direct_passthrough: bool,
+    ) -> None:
         if isinstance(headers, Headers):
             self.headers = headers
         elif not headers:
@@ -502,7 +542,6 @@ class Response:
             self.default_status if status is None else status
         )
         self.direct_passthrough = direct_passthrough
-        self._on_close = []
         if response is None:
             self.response = []
         elif isinstance(response, (str, bytes, bytearray)):
@@ -510,61 +549,44 @@ class Response:
         else:
             self.response = response
 
-    def _init_plain(
-        self, response: str | bytes, mimetype: str | None, direct_passthrough: bool
-    ) -> None:
-        # PERF: the common ``Response(body)`` (and jsonify's): headers, status
-        # line and content type come from per-class precomputed values, and
-        # the pairs are known valid, so the write checks are skipped.
-        cls = type(self)
-        cache = cls._defaults_cache
-        if cache[0] is not cls.default_mimetype or cache[1] is not cls.default_status:
-            cache = cls._compute_defaults()
-        self._status, self._status_code = cache[3]
-        if mimetype is None:
-            ct = cache[2]
-        else:
-            ct = _content_types.get(mimetype)
-            if ct is None:
-                ct = _content_type_for(mimetype)
-        self.direct_passthrough = direct_passthrough
-        self._on_close = []
-        body = response.encode() if response.__class__ is str else response
-        self.response = [body]
-        pairs = [] if ct is None else [("Content-Type", ct)]
-        if self.automatically_set_content_length:
-            pairs.append(("Content-Length", str(len(body))))
-        self.headers = Headers._from_received(pairs)
-
-    # PERF: the Content-Type and status line __init__ derives from
+    # PERF: the Content-Type pair and status line __init__ derives from
     # default_mimetype and default_status, cached per class as
-    # ``(default_mimetype, default_status, content type, (line, code))``. The
-    # first two are compared by identity on use, so changing a default on a
-    # class (or inheriting another class's cache) never serves a stale value.
-    _defaults_cache: t.ClassVar[tuple[t.Any, t.Any, str | None, tuple[str, int]]] = (
+    # ``(default_mimetype, default_status, ("Content-Type", value) or None,
+    # (line, code))``. The first two are compared by identity on use, so
+    # changing a default on a class (or inheriting another class's cache)
+    # never serves a stale value.
+    _defaults_cache: t.ClassVar[
+        tuple[t.Any, t.Any, tuple[str, str] | None, tuple[str, int]]
+    ] = (
         _UNSET,
         _UNSET,
         None,
         ("", 0),
     )
-    _plain_set_data: t.ClassVar[bool] = True
+    _plain_init: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        # A subclass overriding set_data expects the constructor to call it.
-        cls._plain_set_data = cls.set_data is Response.set_data
+        # A subclass overriding set_data expects the constructor to call it;
+        # one giving direct_passthrough another class default expects the
+        # constructor to assign it.
+        cls._plain_init = (
+            cls.set_data is Response.set_data and cls.direct_passthrough is False
+        )
 
     @classmethod
     def _compute_defaults(
         cls,
-    ) -> tuple[t.Any, t.Any, str | None, tuple[str, int]]:
+    ) -> tuple[t.Any, t.Any, tuple[str, str] | None, tuple[str, int]]:
         mimetype = cls.default_mimetype
         status = cls.default_status
-        ct = None if mimetype is None else get_content_type(mimetype)
-        if ct is not None:
+        ct_pair = None
+        if mimetype is not None:
+            ct = get_content_type(mimetype)
             # APPSEC: checked like any header write before it is cached.
             Headers().set("Content-Type", ct)
-        cache = (mimetype, status, ct, _clean_status(status))
+            ct_pair = ("Content-Type", ct)
+        cache = (mimetype, status, ct_pair, _clean_status(status))
         cls._defaults_cache = cache
         return cache
 
@@ -696,7 +718,11 @@ class Response:
 
     def call_on_close(self, func: Callable[[], t.Any]) -> Callable[[], t.Any]:
         """Register ``func`` to run in :meth:`close`; returns it (a decorator)."""
-        self._on_close.append(func)
+        on_close = self._on_close
+        if isinstance(on_close, list):
+            on_close.append(func)
+        else:
+            self._on_close = [func]
         return func
 
     def close(self) -> None:
@@ -787,22 +813,29 @@ class Response:
         :param partitioned: partition the cookie per top-level site (implies
             ``secure``).
         """
-        self.headers.add(
-            "Set-Cookie",
-            dump_cookie(
-                key,
-                value=value,
-                max_age=max_age,
-                expires=expires,
-                path=path,
-                domain=domain,
-                secure=secure,
-                httponly=httponly,
-                max_size=self.max_cookie_size,
-                samesite=samesite,
-                partitioned=partitioned,
-            ),
+        # PERF: positional arguments (cheaper to bind than keywords), in
+        # dump_cookie's order; sync_expires is True.
+        value = dump_cookie(
+            key,
+            value,
+            max_age,
+            expires,
+            path,
+            domain,
+            secure,
+            httponly,
+            True,
+            self.max_cookie_size,
+            samesite,
+            partitioned,
         )
+        headers = self.headers
+        if headers.__class__ is Headers:
+            # PERF: Headers.add() without its checks: the name is a valid
+            # constant and dump_cookie() never returns CR, LF or NUL.
+            headers._list.append(("Set-Cookie", value))
+        else:
+            headers.add("Set-Cookie", value)
 
     def delete_cookie(
         self,
@@ -1189,9 +1222,9 @@ class Response:
         """
         status = self._status_code
         if 200 <= status and status != 204 and status != 304:
-            fast = self._plain_wsgi_headers()
-            if fast is not None:
-                return fast
+            pairs = self._plain_wsgi_headers()
+            if pairs is not None:
+                return Headers._from_received(pairs)
         headers = Headers(self.headers)
         location = headers.get("Location")
         if location is not None:
@@ -1218,24 +1251,29 @@ class Response:
             headers["Content-Length"] = str(length)
         return headers
 
-    def _plain_wsgi_headers(self) -> Headers | None:
-        """Return get_wsgi_headers()'s result for a 2xx-5xx (not 204/304) status.
+    def _plain_wsgi_headers(self) -> list[tuple[str, str]] | None:
+        """Return get_wsgi_headers()'s pairs for a 2xx-5xx (not 204/304) status.
 
-        None if a ``Location`` or ``Content-Location`` needs the full path.
+        A new list the caller may keep. None if a ``Location`` or
+        ``Content-Location`` needs the full path.
         """
         # PERF: one pass over the names and one list copy; the pairs were
-        # validated when added.
+        # validated when added. Only names of the length of
+        # "Location" (8), "Content-Length" (14) or "Content-Location" (16)
+        # are looked at further (a name lowers to one of those only if it has
+        # its length, see Headers.__setitem__).
         pairs = self.headers._list
         has_length = False
         for name, _ in pairs:
-            lname = _SPECIAL_NAMES.get(name)
-            if lname is None:
+            n = len(name)
+            if n == 14:
+                if name == "Content-Length" or name.lower() == "content-length":
+                    has_length = True
+            elif n == 8 or n == 16:
                 lname = name.lower()
-            if lname == "content-length":
-                has_length = True
-            elif lname == "location" or lname == "content-location":
-                return None
-        pairs = list(pairs)
+                if lname == "location" or lname == "content-location":
+                    return None
+        pairs = pairs.copy()
         if not has_length and self.automatically_set_content_length:
             body = self.response
             if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes:
@@ -1243,7 +1281,7 @@ class Response:
             elif self.is_sequence:
                 length = sum(len(chunk) for chunk in self.iter_encoded())
                 pairs.append(("Content-Length", str(length)))
-        return Headers._from_received(pairs)
+        return pairs
 
     def get_app_iter(self, environ: t.Any) -> Iterable[bytes]:
         """Return the body to send: empty for HEAD and for 1xx, 204 and 304.
