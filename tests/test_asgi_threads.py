@@ -461,3 +461,44 @@ def test_buffered_bodies(
     custom = Custom(status=status)
     custom.response = body
     assert asyncio.run(main(custom))[1]["body"] == b"custom"
+
+
+def test_build_environ_header_passes() -> None:
+    # Known names, then a new one (the table lookup fails midway), then a
+    # repeated known one: each value lands once, repeated ones joined.
+    headers = (
+        (b"host", b"h"),
+        (b"x-first-seen-here", b"1"),
+        (b"accept", b"a"),
+        (b"accept", b"b"),
+    )
+    scope = {"method": "GET", "path": "/", "headers": iter(headers)}
+    environ = build_environ(scope, None)  # type: ignore[arg-type]
+    assert environ["HTTP_HOST"] == "h"
+    assert environ["HTTP_X_FIRST_SEEN_HERE"] == "1"
+    assert environ["HTTP_ACCEPT"] == "a, b"
+    # A one-shot iterable is kept as a list: the request reads it again.
+    assert environ["erlen.raw_headers"] == list(headers)
+    environ = build_environ({**scope, "headers": headers[:3]}, None)  # type: ignore[arg-type]
+    assert environ["HTTP_ACCEPT"] == "a"
+
+
+def test_worker_runs_coroutines_on_its_loop() -> None:
+    # Sync code in a worker thread hands a coroutine to the loop that gave
+    # it the call, with no context variable set for it.
+    from erlen._async import run_coroutine_sync
+
+    async def where() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    def sync_code() -> asyncio.AbstractEventLoop:
+        return run_coroutine_sync(where())
+
+    async def main() -> tuple[t.Any, t.Any]:
+        loop = asyncio.get_running_loop()
+        used = await run_sync(None, sync_code)
+        return loop, used
+
+    server, used = asyncio.run(main())
+    assert used is server
+    assert asgi_module.worker_loop() is None
