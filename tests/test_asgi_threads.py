@@ -481,6 +481,10 @@ def test_build_environ_header_passes() -> None:
     assert environ["erlen.raw_headers"] == list(headers)
     environ = build_environ({**scope, "headers": headers[:3]}, None)  # type: ignore[arg-type]
     assert environ["HTTP_ACCEPT"] == "a"
+    # Only known names, one repeated: found by counting the keys.
+    known = [(b"cookie", b"a=1"), (b"host", b"h"), (b"cookie", b"b=2")]
+    environ = build_environ({**scope, "headers": known}, None)  # type: ignore[arg-type]
+    assert (environ["HTTP_COOKIE"], environ["HTTP_HOST"]) == ("a=1; b=2", "h")
 
 
 def test_worker_runs_coroutines_on_its_loop() -> None:
