@@ -11,6 +11,7 @@ import pytest
 
 import erlen
 from erlen import asgi as asgi_module
+from erlen._cache import BoundedCache
 from erlen.asgi import build_environ
 from erlen.asgi import run_sync
 from erlen.asgi import WorkerPool
@@ -260,7 +261,7 @@ def test_build_environ_header_names() -> None:
 
 def test_header_tables_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(asgi_module, "_HEADER_KEYS", {})
-    monkeypatch.setattr(asgi_module, "_NAME_BYTES", {})
+    monkeypatch.setattr(asgi_module, "_HEADER_PAIRS", BoundedCache(2))
     monkeypatch.setattr(asgi_module, "_HEADER_KEYS_MAX", 2)
     headers = [(f"x-{i}".encode(), b"v") for i in range(5)]
     environ = build_environ({"method": "GET", "path": "/", "headers": headers}, None)  # type: ignore[arg-type]
@@ -274,13 +275,70 @@ def test_header_tables_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
             sent.append(message)
 
         response = erlen.Response("x", headers={f"X-{i}": "v" for i in range(5)})
+        response.headers["X-Long"] = "v" * 201
+        await asgi_module.send_response(response, {"REQUEST_METHOD": "GET"}, send)
+        # Sent again: the pairs come from the table where they are kept.
         await asgi_module.send_response(response, {"REQUEST_METHOD": "GET"}, send)
         return sent
 
     sent = asyncio.run(main())
-    names = [name for name, _ in sent[0]["headers"]]
-    assert [f"x-{i}".encode() for i in range(5)] == [n for n in names if n[:2] == b"x-"]
-    assert len(asgi_module._NAME_BYTES) == 2
+    for start in (sent[0], sent[2]):
+        assert [pair for pair in start["headers"] if pair[0][:2] == b"x-"] == [
+            *((f"x-{i}".encode(), b"v") for i in range(5)),
+            (b"x-long", b"v" * 201),
+        ]
+    # The table is emptied when full; a long value is never kept.
+    assert len(asgi_module._HEADER_PAIRS) <= 2
+    assert all(len(value) <= 200 for _, value in asgi_module._HEADER_PAIRS)
+
+
+def test_headers_not_a_headers_object() -> None:
+    # A get_wsgi_headers() override may hand back any iterable of pairs.
+    class Listed(erlen.Response):
+        def get_wsgi_headers(self, environ: t.Any) -> t.Any:
+            return [("X-Listed", "1"), ["X-As-List", "2"]]
+
+    async def main() -> list[Message]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await asgi_module.send_response(Listed("x"), {"REQUEST_METHOD": "GET"}, send)
+        return sent
+
+    sent = asyncio.run(main())
+    assert sent[0]["headers"] == [(b"x-listed", b"1"), (b"x-as-list", b"2")]
+
+
+def test_server_environ_template() -> None:
+    scope = {
+        "method": "GET",
+        "path": "/",
+        "server": ("example.org", 8443),
+        "scheme": "https",
+        "http_version": "2",
+        "client": ("10.0.0.1", 5555),
+    }
+    first = build_environ(scope, None)  # type: ignore[arg-type]
+    # The second request on the server reuses its template, and changes to
+    # one environ never reach the template or another request.
+    first["SERVER_NAME"] = "changed"
+    first["HTTP_X"] = "1"
+    second = build_environ({**scope, "client": None}, None)  # type: ignore[arg-type]
+    assert second["SERVER_NAME"] == "example.org"
+    assert second["SERVER_PORT"] == "8443"
+    assert second["SERVER_PROTOCOL"] == "HTTP/2"
+    assert second["wsgi.url_scheme"] == "https"
+    assert second["REMOTE_ADDR"] is None
+    assert "REMOTE_PORT" not in second
+    assert "HTTP_X" not in second
+    assert first["REMOTE_ADDR"] == "10.0.0.1"
+    assert first["REMOTE_PORT"] == "5555"
+    # A server given as a list (an iterable, as the spec allows) cannot be
+    # a template's key: the environ is built all the same.
+    listed = build_environ({**scope, "server": ["example.org", 80]}, None)  # type: ignore[arg-type]
+    assert (listed["SERVER_NAME"], listed["SERVER_PORT"]) == ("example.org", "80")
 
 
 def test_buffered_body_close_hooks() -> None:
@@ -403,3 +461,48 @@ def test_buffered_bodies(
     custom = Custom(status=status)
     custom.response = body
     assert asyncio.run(main(custom))[1]["body"] == b"custom"
+
+
+def test_build_environ_header_passes() -> None:
+    # Known names, then a new one (the table lookup fails midway), then a
+    # repeated known one: each value lands once, repeated ones joined.
+    headers = (
+        (b"host", b"h"),
+        (b"x-first-seen-here", b"1"),
+        (b"accept", b"a"),
+        (b"accept", b"b"),
+    )
+    scope = {"method": "GET", "path": "/", "headers": iter(headers)}
+    environ = build_environ(scope, None)  # type: ignore[arg-type]
+    assert environ["HTTP_HOST"] == "h"
+    assert environ["HTTP_X_FIRST_SEEN_HERE"] == "1"
+    assert environ["HTTP_ACCEPT"] == "a, b"
+    # A one-shot iterable is kept as a list: the request reads it again.
+    assert environ["erlen.raw_headers"] == list(headers)
+    environ = build_environ({**scope, "headers": headers[:3]}, None)  # type: ignore[arg-type]
+    assert environ["HTTP_ACCEPT"] == "a"
+    # Only known names, one repeated: found by counting the keys.
+    known = [(b"cookie", b"a=1"), (b"host", b"h"), (b"cookie", b"b=2")]
+    environ = build_environ({**scope, "headers": known}, None)  # type: ignore[arg-type]
+    assert (environ["HTTP_COOKIE"], environ["HTTP_HOST"]) == ("a=1; b=2", "h")
+
+
+def test_worker_runs_coroutines_on_its_loop() -> None:
+    # Sync code in a worker thread hands a coroutine to the loop that gave
+    # it the call, with no context variable set for it.
+    from erlen._async import run_coroutine_sync
+
+    async def where() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    def sync_code() -> asyncio.AbstractEventLoop:
+        return run_coroutine_sync(where())
+
+    async def main() -> tuple[t.Any, t.Any]:
+        loop = asyncio.get_running_loop()
+        used = await run_sync(None, sync_code)
+        return loop, used
+
+    server, used = asyncio.run(main())
+    assert used is server
+    assert asgi_module.worker_loop() is None

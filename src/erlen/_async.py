@@ -8,6 +8,8 @@ import typing as t
 from functools import update_wrapper
 from types import FunctionType
 
+from .asgi import worker_loop
+
 if t.TYPE_CHECKING:  # pragma: no cover
     import asyncio
 
@@ -16,8 +18,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 T = t.TypeVar("T")
 
-#: The ASGI server's event loop, set while a request's sync chain runs in a
-#: worker thread; coroutines called from that chain are run on it.
+#: An event loop to run coroutines on, for sync code in a thread that has none
+#: running; a worker thread of :func:`asgi.run_sync` uses the loop that
+#: handed it the call (:func:`asgi.worker_loop`) when this is not set.
 _cv_main_loop: contextvars.ContextVar[asyncio.AbstractEventLoop] = (
     contextvars.ContextVar("erlen.main_loop")
 )
@@ -79,7 +82,9 @@ def run_coroutine_sync(coro: t.Coroutine[t.Any, t.Any, T]) -> T:
     The caller's context variables are visible to the coroutine in each case.
     """
     if not _in_running_loop():
-        main = _cv_main_loop.get(None)
+        # PERF: a worker thread knows its loop (asgi.worker_loop); no context
+        # variable need be set per request for it.
+        main = _cv_main_loop.get(None) or worker_loop()
         if main is not None and main.is_running():
             import asyncio
 

@@ -11,6 +11,8 @@ import types
 import typing as t
 from urllib.parse import unquote_to_bytes
 
+from ._cache import BoundedCache
+from .datastructures import Headers
 from .sansio.files import FileBody
 from .sansio.response import Response as _Response
 
@@ -154,16 +156,53 @@ for _name in (
 ):
     _header_key(_name)
 
-#: The environ keys that are the same for every request.
-_BASE_ENVIRON: dict[str, t.Any] = {
-    "wsgi.version": (1, 0),
-    "wsgi.input_terminated": True,
-    "wsgi.multithread": True,
-    "wsgi.multiprocess": True,
-    "wsgi.run_once": False,
-}
-
 _PROTOCOLS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2", "3": "HTTP/3"}
+
+#: The environ keys every request has, with what they are for one server
+#: (scope's server, scheme and HTTP version); the others are placeholders.
+# PERF: a server sends the same server address, scheme and version on every
+# request (the same objects, on one connection), so the keys derived from
+# them are computed once; a request copies its server's template (one
+# memcpy-like clone) and sets the keys of its own. Bounded as above.
+_SERVER_ENVIRONS: BoundedCache[tuple[t.Any, ...], dict[str, t.Any]] = BoundedCache(64)
+
+#: Keys added to a server's template and removed again (see _server_environ).
+_GROWTH_KEYS = 6
+
+
+def _server_environ(server: t.Any, scheme: str, http_version: str) -> dict[str, t.Any]:
+    server = server or ("localhost", 80)
+    port = server[1]
+    environ: dict[str, t.Any] = {
+        "REQUEST_METHOD": "",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(port) if port is not None else "",
+        "SERVER_PROTOCOL": _PROTOCOLS.get(http_version) or f"HTTP/{http_version}",
+        "REMOTE_ADDR": None,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": None,
+        "wsgi.errors": None,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "asgi.scope": None,
+        "erlen.raw_headers": (),
+    }
+    # PERF: grow the table now and leave the room empty, so that a request's
+    # headers go in without resizing its copy. 18 keys and 6 more are past
+    # what CPython's 32-slot table holds (21), so it grows to 64 slots; and
+    # copy() clones a table as it is while at most a third of its entries
+    # were removed (6 of 24). Only the speed depends on this.
+    for i in range(_GROWTH_KEYS):
+        environ[str(i)] = None
+    for i in range(_GROWTH_KEYS):
+        del environ[str(i)]
+    return environ
 
 
 def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.Any]:
@@ -175,7 +214,14 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
     into one (``X-Foo`` and ``X_Foo`` stay apart).
     """
     get = scope.get
-    root_path: str = get("root_path", "")
+    server_key = (get("server"), get("scheme", "http"), get("http_version", "1.1"))
+    try:
+        template = _SERVER_ENVIRONS.get(server_key)
+        if template is None:
+            template = _SERVER_ENVIRONS.put(server_key, _server_environ(*server_key))
+    except TypeError:  # an unhashable server (a list): no template to share
+        template = _server_environ(*server_key)
+    environ = template.copy()
     raw_path = get("raw_path")
     if raw_path:
         # PERF: splitting and unquoting only when there is something to do
@@ -185,34 +231,26 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
         path_bytes = unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path
     else:
         path_bytes = scope["path"].encode("utf-8")
+    root_path: str = get("root_path", "")
     if root_path:
         root_bytes = root_path.encode("utf-8")
         if path_bytes.startswith(root_bytes):
             path_bytes = path_bytes[len(root_bytes) :]
-        script_name = root_bytes.decode("latin-1")
-    else:
-        script_name = ""
-    server = get("server") or ("localhost", 80)
-    client = get("client")
-    http_version = get("http_version", "1.1")
+        environ["SCRIPT_NAME"] = root_bytes.decode("latin-1")
     headers = get("headers", ())
-    # PERF: copying the constant keys and setting the others is cheaper than
-    # a dict display with all of them.
-    environ = _BASE_ENVIRON.copy()
+    if headers.__class__ is not list:
+        # Iterated twice below (and again by the request): a list, once.
+        headers = list(headers)
     environ["REQUEST_METHOD"] = scope["method"]
-    environ["SCRIPT_NAME"] = script_name
     environ["PATH_INFO"] = path_bytes.decode("latin-1")
     environ["QUERY_STRING"] = get("query_string", b"").decode("latin-1")
-    environ["SERVER_NAME"] = str(server[0])
-    environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else ""
-    environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(http_version) or f"HTTP/{http_version}"
-    environ["REMOTE_ADDR"] = client[0] if client else None
-    environ["wsgi.url_scheme"] = get("scheme", "http")
     environ["wsgi.input"] = body
     environ["wsgi.errors"] = sys.stderr
     environ["asgi.scope"] = scope
     environ["erlen.raw_headers"] = headers
+    client = get("client")
     if client:
+        environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
     extensions = get("extensions")
     if extensions:
@@ -220,17 +258,36 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
         if preserve is not None:
             # erlen's test client keeps the request's contexts for `with client:`.
             environ["erlen.debug.preserve_context"] = preserve
-    # PERF: one pass, names from the table, no helper call per header.
+    # PERF: one pass of plain stores, names from the table. A name not in
+    # the table yet (KeyError), or a name sent more than once (fewer keys
+    # than headers), sends the headers through _add_headers() instead; it
+    # overwrites whatever this pass stored.
+    keys = _HEADER_KEYS
+    size = len(environ)
+    try:
+        for raw_name, raw_value in headers:
+            environ[keys[raw_name]] = raw_value.decode("latin-1")
+    except KeyError:
+        _add_headers(environ, headers)
+    else:
+        if len(environ) - size != len(headers):
+            _add_headers(environ, headers)
+    return environ
+
+
+def _add_headers(environ: dict[str, t.Any], headers: Iterable[t.Any]) -> None:
+    """Add the ``headers`` to ``environ``, joining the values of a repeated name."""
+    values: dict[str, str] = {}
     key_of = _HEADER_KEYS.get
     for raw_name, raw_value in headers:
         key = key_of(raw_name) or _header_key(raw_name)
         value = raw_value.decode("latin-1")
-        if key in environ:
+        if key in values:
             sep = "; " if key == "HTTP_COOKIE" else ", "
-            environ[key] = f"{environ[key]}{sep}{value}"
+            values[key] = f"{values[key]}{sep}{value}"
         else:
-            environ[key] = value
-    return environ
+            values[key] = value
+    environ.update(values)
 
 
 async def _receive_body(
@@ -369,6 +426,7 @@ class WorkerPool:
 
         get = self._queue.get
         lock = self._lock
+        current = _worker
         while True:
             try:
                 item = get(timeout=THREAD_IDLE_TIMEOUT)
@@ -388,6 +446,7 @@ class WorkerPool:
             # skipped (as run_in_executor does).
             run = not future.cancelled()
             if run:
+                current.loop = loop
                 try:
                     result = context.run(func, *args, **kwargs)
                 except StopIteration as e:
@@ -408,6 +467,19 @@ class WorkerPool:
                     pass
             # Do not keep the call's objects alive while idle.
             del item, loop, future, context, func, args, kwargs, result, error
+
+
+#: The worker thread's current call: ``loop``, the event loop it came from.
+_worker = threading.local()
+
+
+def worker_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the event loop whose call this worker thread runs; None off the pool.
+
+    Code that a worker thread runs for a request can hand coroutines to the
+    server's loop with it (``_async.run_coroutine_sync`` does).
+    """
+    return getattr(_worker, "loop", None)
 
 
 #: The pool run_sync() uses; made on first use (see _get_pool).
@@ -478,29 +550,70 @@ async def serve(
         wrapping ``wsgi_app`` works under ASGI too.
     """
     kind = scope["type"]
-    if kind == "http":
-        # PERF: HTTP served here, not in a helper coroutine: one frame less.
-        message = await receive()
-        body: t.IO[bytes] | None
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            # PERF: the common case, the whole body in one message: no list,
-            # no join; BytesIO shares the bytes object until written to.
-            body = io.BytesIO(message.get("body", b""))
-        else:
-            limit = handler.config.get("MAX_CONTENT_LENGTH")
-            body = await _receive_body(message, receive, limit)
-            if body is None:
+    if kind != "http":
+        await _serve_other(kind, handler, receive, send)
+        return
+    # PERF: HTTP served here, not in a helper coroutine: one frame less.
+    message = await receive()
+    body: t.IO[bytes] | None
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        # PERF: the common case, the whole body in one message: no list,
+        # no join; BytesIO shares the bytes object until written to.
+        body = io.BytesIO(message.get("body", b""))
+    else:
+        limit = handler.config.get("MAX_CONTENT_LENGTH")
+        body = await _receive_body(message, receive, limit)
+        if body is None:
+            return
+    environ = build_environ(scope, body)
+    try:
+        if wsgi_app is not None:
+            await _serve_wrapped_wsgi(wsgi_app, environ, send)
+            return
+        response, context = await handler._erlen_handle_async(environ)
+        chunks = response.response
+        if (
+            chunks.__class__ is list
+            and not response._on_close
+            and response.__class__.get_app_iter is _get_app_iter
+        ):
+            for chunk in chunks:
+                if chunk.__class__ is not bytes:
+                    break
+            else:
+                # PERF: the common case, a buffered body of bytes with nothing
+                # to close, sent here: no send_response() coroutine, and the
+                # body joined as it is (as get_app_iter() would give it,
+                # without its encoding generator; the same empty body for
+                # HEAD, 1xx, 204 and 304).
+                status = response._status_code
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": _encode_headers(response.get_wsgi_headers(environ)),
+                    }
+                )
+                if (
+                    status < 200
+                    or status == 204
+                    or status == 304
+                    or environ["REQUEST_METHOD"] == "HEAD"
+                ):
+                    data = b""
+                else:
+                    data = b"".join(chunks)
+                await send({"type": "http.response.body", "body": data})
                 return
-        environ = build_environ(scope, body)
-        try:
-            if wsgi_app is not None:
-                await _serve_wrapped_wsgi(wsgi_app, environ, send)
-                return
-            response, context = await handler._erlen_handle_async(environ)
-            await send_response(response, environ, send, context, receive)
-        finally:
-            body.close()
-    elif kind == "lifespan":
+        await send_response(response, environ, send, context, receive)
+    finally:
+        body.close()
+
+
+async def _serve_other(
+    kind: str, handler: ASGIHandler, receive: Receive, send: Send
+) -> None:
+    if kind == "lifespan":
         await _serve_lifespan(handler, receive, send)
     elif kind == "websocket":
         # No websocket routes yet: refuse the handshake (the server sends 403).
@@ -535,16 +648,36 @@ async def _serve_lifespan(handler: ASGIHandler, receive: Receive, send: Send) ->
             return
 
 
-#: Lower-cased latin-1 bytes of each response header name seen so far.
-# PERF: the same few names go out on every response; bounded as above.
-_NAME_BYTES: dict[str, bytes] = {}
+#: The ASGI form of each response header pair seen so far: ("Content-Type",
+#: "text/plain") -> (b"content-type", b"text/plain").
+# PERF: responses send the same few pairs again and again (types, lengths,
+# the app's fixed headers); a hit is one lookup instead of a lower(), two
+# encodes and a tuple. Bounded; long values (cookies, say) are not kept.
+_HEADER_PAIRS: BoundedCache[tuple[str, str], tuple[bytes, bytes]] = BoundedCache(1024)
+_HEADER_PAIR_MAX_VALUE = 200
 
 
-def _name_bytes(name: str) -> bytes:
-    raw = name.lower().encode("latin-1")
-    if len(_NAME_BYTES) < _HEADER_KEYS_MAX:
-        _NAME_BYTES[name] = raw
-    return raw
+def _encode_pair(name: str, value: str) -> tuple[bytes, bytes]:
+    pair = (name.lower().encode("latin-1"), value.encode("latin-1"))
+    if len(value) <= _HEADER_PAIR_MAX_VALUE:
+        _HEADER_PAIRS.put((name, value), pair)
+    return pair
+
+
+def _encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Return response headers as ASGI's list of lower-cased latin-1 pairs."""
+    encoded: list[tuple[bytes, bytes]] = []
+    append = encoded.append
+    if type(headers) is Headers:
+        # PERF: the pairs are tuples of str already (a Headers holds them
+        # so): each is its own cache key.
+        pair_of = _HEADER_PAIRS.get
+        for pair in headers._list:
+            append(pair_of(pair) or _encode_pair(*pair))
+    else:
+        for name, value in headers:
+            append(_encode_pair(name, value))
+    return encoded
 
 
 async def send_response(
@@ -563,11 +696,7 @@ async def send_response(
     happens, the body is closed, so its cleanup runs.
     """
     status = response.status_code
-    name_of = _NAME_BYTES.get
-    headers = [
-        (name_of(name) or _name_bytes(name), value.encode("latin-1"))
-        for name, value in response.get_wsgi_headers(environ)
-    ]
+    headers = _encode_headers(response.get_wsgi_headers(environ))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     body = response.response
     if body.__class__ is list or body.__class__ is tuple or response.is_sequence:
