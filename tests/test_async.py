@@ -6,7 +6,7 @@ import threading
 import typing as t
 
 import erlen
-from erlen._async import _cv_main_loop
+from erlen import asgi as asgi_module
 from erlen._async import async_to_sync
 from erlen._async import run_coroutine_sync
 from erlen._async import run_in_context
@@ -61,9 +61,8 @@ def test_run_coroutine_sync_on_main_loop_from_worker() -> None:
     async def main() -> tuple[asyncio.AbstractEventLoop, asyncio.AbstractEventLoop]:
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
-        context.run(_cv_main_loop.set, loop)
-        result = await loop.run_in_executor(
-            None, context.run, run_coroutine_sync, _loop_and_var()
+        result = await asgi_module.run_sync(
+            context, run_coroutine_sync, _loop_and_var()
         )
         return loop, result[0]
 
@@ -72,13 +71,14 @@ def test_run_coroutine_sync_on_main_loop_from_worker() -> None:
 
 
 def test_run_coroutine_sync_main_loop_not_running() -> None:
+    # A worker thread whose loop has stopped runs the coroutine on its own.
     stopped = asyncio.new_event_loop()
     try:
-        token = _cv_main_loop.set(stopped)
+        asgi_module._worker.loop = stopped
         try:
             loop, _ = run_coroutine_sync(_loop_and_var())
         finally:
-            _cv_main_loop.reset(token)
+            del asgi_module._worker.loop
     finally:
         stopped.close()
     assert loop is thread_loop()

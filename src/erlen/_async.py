@@ -18,13 +18,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 T = t.TypeVar("T")
 
-#: An event loop to run coroutines on, for sync code in a thread that has none
-#: running; a worker thread of :func:`asgi.run_sync` uses the loop that
-#: handed it the call (:func:`asgi.worker_loop`) when this is not set.
-_cv_main_loop: contextvars.ContextVar[asyncio.AbstractEventLoop] = (
-    contextvars.ContextVar("erlen.main_loop")
-)
-
 _local = threading.local()
 
 #: ``inspect.CO_COROUTINE``: the code flag of an ``async def`` function.
@@ -82,9 +75,9 @@ def run_coroutine_sync(coro: t.Coroutine[t.Any, t.Any, T]) -> T:
     The caller's context variables are visible to the coroutine in each case.
     """
     if not _in_running_loop():
-        # PERF: a worker thread knows its loop (asgi.worker_loop); no context
-        # variable need be set per request for it.
-        main = _cv_main_loop.get(None) or worker_loop()
+        # A worker thread of asgi.run_sync knows the loop that handed it the
+        # call. PERF: nothing is set per request for this.
+        main = worker_loop()
         if main is not None and main.is_running():
             import asyncio
 

@@ -16,7 +16,6 @@ from itertools import chain
 from . import asgi as _asgi
 from . import signals
 from . import wsgi as _wsgi
-from ._async import _cv_main_loop
 from ._async import async_to_sync as _async_to_sync
 from ._async import iscoroutinefunction as _iscoroutinefunction
 from ._async import resume_in_context as _resume_in_context
@@ -1491,7 +1490,12 @@ class Flask(Scaffold):
             else:  # PERF: nothing to run at teardown
                 ctx.pop(error)
 
-    async def _drive_async(self, gen: _Gen[T], context: contextvars.Context) -> T:
+    async def _drive_async(
+        self,
+        gen: _Gen[T],
+        context: contextvars.Context,
+        call: tuple[t.Any, t.Any, t.Any],
+    ) -> T:
         # Runs in the calling task; every step of the pipeline and of its
         # coroutine functions runs in ``context``, and sync functions run in
         # a worker thread in that same context object (entered by one
@@ -1499,14 +1503,14 @@ class Flask(Scaffold):
         # request keeps ContextVar tokens valid wherever a step pushed them.
         # PERF: no task per request, no extra turn of the event loop, and
         # the context is entered once per stretch of work that needs no
-        # waiting (_advance_in_context), not once per step.
+        # waiting (_advance_in_context), not once per step. ``call`` is what
+        # the first stretch stopped at.
         run = context.run
         value: t.Any = None
         error: BaseException | None = None
         try:
             while True:
-                func, args, kwargs = run(_advance_in_context, gen, value, error)
-                value = error = None
+                func, args, kwargs = call
                 try:
                     if func is None:
                         # A coroutine function suspended: ``args`` is the
@@ -1517,6 +1521,8 @@ class Flask(Scaffold):
                         value = await _asgi.run_sync(context, func, *args, **kwargs)
                 except BaseException as e:
                     error = e
+                call = run(_advance_in_context, gen, value, error)
+                value = error = None
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
 
@@ -1550,32 +1556,28 @@ class Flask(Scaffold):
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
 
-    async def _erlen_handle_async(
-        self, environ: dict[str, t.Any]
-    ) -> tuple[Response, contextvars.Context | None]:
-        """Handle one request from the event loop.
+    def _erlen_handle_async(
+        self, environ: dict[str, t.Any], context: contextvars.Context
+    ) -> Response | t.Awaitable[Response]:
+        """Handle one request from the event loop, in ``context`` (one per request).
 
-        Returns the response and, when the chain ran in a worker thread, the
-        :class:`contextvars.Context` it ran in, so that a sync streaming body
-        is iterated in that same context.
+        Returns the response when the request finished without waiting (most
+        do), else an awaitable of it.
         """
         if not self._got_first_request:
             self._erlen_setup()
-        import asyncio  # PERF: not at module level (import time)
-
-        loop = asyncio.get_running_loop()
-        # One context for the whole request, wherever its steps run.
-        context = contextvars.copy_context()
-        context.run(_cv_main_loop.set, loop)
         if self._erlen_chain_in_thread:
             # Every user function is sync: the whole chain in one worker
             # thread call.
-            response = await _asgi.run_sync(context, self._erlen_handle, environ)
-        else:
-            response = await self._drive_async(
-                self._handle_gen(environ, inline=False), context
-            )
-        return response, context
+            return _asgi.run_sync(context, self._erlen_handle, environ)
+        gen = self._handle_gen(environ, inline=False)
+        # PERF: the first stretch of work runs here; a coroutine is made only
+        # when the request has to wait.
+        try:
+            call = context.run(_advance_in_context, gen, None, None)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        return self._drive_async(gen, context, call)
 
     async def _erlen_lifespan(self, phase: str) -> None:
         """Run the before_serving or after_serving functions."""
@@ -1618,15 +1620,16 @@ class Flask(Scaffold):
             return _wsgi.respond(response, environ, start_response)
         return _wsgi.respond(response, environ, start_response, context)
 
-    async def asgi_app(
+    @_asgi.mark_coroutine_function
+    def asgi_app(
         self,
         scope: dict[str, t.Any],
         receive: t.Callable[[], t.Awaitable[dict[str, t.Any]]],
         send: t.Callable[[dict[str, t.Any]], t.Awaitable[None]],
-    ) -> None:
+    ) -> t.Awaitable[None]:
         """Serve one ASGI connection (http, websocket or lifespan)."""
-        wrapped = self.__dict__.get("wsgi_app")
-        await _asgi.serve(self, scope, receive, send, wsgi_app=wrapped)
+        # PERF: the driver's coroutine itself, not one awaiting it.
+        return _asgi.serve(self, scope, receive, send, self.__dict__.get("wsgi_app"))
 
     @_asgi.mark_coroutine_function
     def __call__(self, *args: t.Any) -> t.Any:

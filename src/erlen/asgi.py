@@ -53,9 +53,9 @@ class ASGIHandler(t.Protocol):
     @property
     def config(self) -> Mapping[str, t.Any]: ...
 
-    async def _erlen_handle_async(
-        self, environ: dict[str, t.Any]
-    ) -> tuple[Response, contextvars.Context | None]: ...
+    def _erlen_handle_async(
+        self, environ: dict[str, t.Any], context: contextvars.Context
+    ) -> Response | Awaitable[Response]: ...
 
     async def _erlen_lifespan(self, phase: str) -> None: ...
 
@@ -570,7 +570,11 @@ async def serve(
         if wsgi_app is not None:
             await _serve_wrapped_wsgi(wsgi_app, environ, send)
             return
-        response, context = await handler._erlen_handle_async(environ)
+        # One context for the whole request, wherever its steps run.
+        context = contextvars.copy_context()
+        response = handler._erlen_handle_async(environ, context)
+        if not isinstance(response, _Response):
+            response = await response
         chunks = response.response
         if (
             chunks.__class__ is list
