@@ -1493,3 +1493,25 @@ def test_run_port_env_invalid(
     monkeypatch.setenv("ERLEN_RUN_PORT", value)
     with pytest.raises(ValueError, match="ERLEN_RUN_PORT must be a TCP port"):
         app.run()
+
+
+@pytest.mark.parametrize("default_mimetype", ["text/html", "text/plain"])
+def test_error_pages_are_html_whatever_the_response_class_default(
+    default_mimetype: str,
+) -> None:
+    class AppResponse(erlen.Response):
+        pass
+
+    AppResponse.default_mimetype = default_mimetype
+    app = erlen.Flask(__name__)
+    app.response_class = AppResponse
+
+    response = app.test_client().get("/missing")
+    assert response.status == "404 NOT FOUND"
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"<title>404 Not Found</title>" in response.data
+    with app.test_request_context("/"):
+        page = app.make_response(Forbidden())
+    assert isinstance(page, AppResponse)
+    assert page.status_code == 403
+    assert page.mimetype == "text/html"
