@@ -267,17 +267,7 @@ class Headers:
         """
         if kwargs:
             value = _with_options(value, kwargs)
-        # PERF: the checks inline for a known name and a clean str value.
-        if key not in _valid_names:
-            _check_name(key)
-        if (
-            value.__class__ is not str
-            or "\r" in value
-            or "\n" in value
-            or "\x00" in value
-        ):
-            value = _check_value(key, value)
-        self._list.append((key, value))
+        self._list.append((_check_name(key), _check_value(key, value)))
 
     def add_header(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
         """Append a header (the :mod:`wsgiref` spelling of :meth:`add`)."""
@@ -353,17 +343,7 @@ class Headers:
             # headers) needs no iter_multi_items generator and ABC checks.
             items = arg if arg.__class__ is list else iter_multi_items(arg)
             for key, value in items:
-                # PERF: the checks inline, as in add().
-                if key not in _valid_names:
-                    _check_name(key)
-                if (
-                    value.__class__ is not str
-                    or "\r" in value
-                    or "\n" in value
-                    or "\x00" in value
-                ):
-                    value = _check_value(key, value)
-                append((key, value))
+                append((_check_name(key), _check_value(key, value)))
         for key, value in kwargs.items():
             if isinstance(value, (list, tuple, set)):
                 for item in value:
