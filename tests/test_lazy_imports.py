@@ -7,22 +7,13 @@ import inspect
 import itertools
 import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
 from erlen import signals
 from erlen._async import iscoroutinefunction
 from erlen.scaffold import _is_relative_to
-
-
-def _run(code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+from tests._python import run_python
 
 
 def test_asgi_marker_waits_for_asyncio() -> None:
@@ -40,7 +31,7 @@ def test_asgi_marker_waits_for_asyncio() -> None:
         "import asyncio\n"
         "print(asyncio.iscoroutinefunction(f))\n"
     )
-    assert _run(code) == "True"
+    assert run_python(code) == "True"
 
 
 def test_asgi_marker_is_set_when_asyncio_is_imported_after_erlen() -> None:
@@ -51,7 +42,7 @@ def test_asgi_marker_is_set_when_asyncio_is_imported_after_erlen() -> None:
         "print(asyncio.iscoroutinefunction(app.__call__)"
         " or inspect.iscoroutinefunction(app.__call__))\n"
     )
-    assert _run(code) == "True"
+    assert run_python(code) == "True"
 
 
 def test_asgi_marker_is_set_when_asyncio_was_imported_first() -> None:
@@ -62,7 +53,7 @@ def test_asgi_marker_is_set_when_asyncio_was_imported_first() -> None:
         "print(asyncio.iscoroutinefunction(app.__call__)"
         " or inspect.iscoroutinefunction(app.__call__))\n"
     )
-    assert _run(code) == "True"
+    assert run_python(code) == "True"
 
 
 def test_signals_load_on_first_lookup_and_only_once() -> None:
@@ -79,7 +70,7 @@ def test_signals_load_on_first_lookup_and_only_once() -> None:
         "assert len({id(s) for s in got}) == 1, got\n"
         "print('blinker' in sys.modules)\n"
     )
-    assert _run(code) == "True"
+    assert run_python(code) == "True"
 
 
 def test_receivers_of_gives_the_signal_only_with_receivers() -> None:

@@ -3,12 +3,11 @@ from __future__ import annotations
 import importlib
 import pathlib
 import pkgutil
-import subprocess
-import sys
 
 import pytest
 
 import erlen
+from tests._python import run_python
 
 FORBIDDEN = ("werkzeug", "flask", "starlette", "quart", "asgiref")
 
@@ -55,11 +54,7 @@ def test_no_runtime_import_of_replaced_frameworks() -> None:
         "assert not leaked, leaked\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    assert run_python(code) == "ok"
 
 
 def test_python_multipart_is_only_imported_by_its_wrapper() -> None:
@@ -106,11 +101,7 @@ def test_importing_flask_loads_no_rarely_needed_module() -> None:
         "from erlen import Flask, request, jsonify\n"
         f"print([m for m in {NOT_AT_IMPORT!r} if m in sys.modules])\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert run_python(code) == "[]"
 
 
 def test_public_names_resolve_lazily_and_once() -> None:
@@ -123,11 +114,7 @@ def test_public_names_resolve_lazily_and_once() -> None:
         "from erlen import *\n"
         "print(sorted(n for n in erlen.__all__ if n not in globals()))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert run_python(code) == "[]"
 
 
 def test_every_public_name_is_the_object_of_its_module() -> None:
@@ -168,8 +155,4 @@ def test_plain_wsgi_request_loads_no_form_or_template_machinery() -> None:
         "print([m for m in ('python_multipart', 'jinja2', 'email', 'tempfile')"
         " if m in sys.modules])\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert run_python(code) == "[]"
