@@ -409,3 +409,51 @@ def test_subclassed_interface_opens_at_push(app: erlen.Flask) -> None:
     app.session_interface = Interface()
     with app.test_request_context("/"):
         assert _cv_request.get()._session is not None
+
+
+@pytest.mark.parametrize("path", ["/plain", "/nope", "/plain/", "/dir"])
+def test_overridden_adapter_match_is_called(app: erlen.Flask, path: str) -> None:
+    # The request context matches through MapAdapter.match when a subclass
+    # replaces it (otherwise through its non-raising internal twin), and
+    # both give the same url_rule, view_args and routing_exception.
+    from erlen.routing import Map
+    from erlen.routing import MapAdapter
+
+    calls: list[str] = []
+
+    class Adapter(MapAdapter):
+        __slots__ = ()
+
+        def match(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            calls.append(self.path_info)
+            return super().match(*args, **kwargs)
+
+    class CustomMap(Map):
+        def bind_to_environ(self, *args: t.Any, **kwargs: t.Any) -> MapAdapter:
+            adapter = super().bind_to_environ(*args, **kwargs)
+            adapter.__class__ = Adapter
+            return adapter
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    @app.route("/dir/")
+    def folder() -> str:
+        return "dir"
+
+    def outcome() -> tuple[t.Any, t.Any, t.Any]:
+        with app.test_request_context(path):
+            req = erlen.request
+            exc = req.routing_exception
+            return (
+                req.url_rule and req.url_rule.rule,
+                req.view_args,
+                exc and (type(exc), getattr(exc, "new_url", None)),
+            )
+
+    expected = outcome()
+    assert calls == []
+    app.url_map.__class__ = CustomMap
+    assert outcome() == expected
+    assert calls == [path]

@@ -23,14 +23,13 @@ from .exceptions import BuildError
 from .exceptions import RequestRedirect
 from .exceptions import WebsocketMismatch
 from .matcher import Matcher
-from .matcher import NoMatch
-from .matcher import RequestPath
 from .rules import _PLACEHOLDER_RE
 from .rules import encode_query
 from .rules import Rule
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .converters import BaseConverter
+    from .matcher import _Info
     from .rules import RuleFactory
 
 _QueryArgs = t.Mapping[str, t.Any] | str | None
@@ -538,6 +537,26 @@ class MapAdapter:
         :raise RequestRedirect: the canonical URL differs (slashes, defaults,
             alias, ``redirect_to``).
         """
+        rv = self._lookup(path_info, method, query_args, websocket)
+        if rv.__class__ is not tuple:
+            raise rv  # type: ignore[misc]
+        rule, args = rv
+        return (rule, args) if return_rule else (rule.endpoint, args)
+
+    def _lookup(
+        self,
+        path_info: str | None,
+        method: str | None,
+        query_args: _QueryArgs,
+        websocket: bool | None,
+    ) -> tuple[Rule, dict[str, t.Any]] | HTTPException:
+        """:meth:`match` with ``return_rule``, its HTTP error returned, not raised.
+
+        PERF: a 404 is common (scanners, typos); raising and catching it
+        costs more than the search. An error raised while matching (a
+        redirect built for a rule's defaults, a converter's own HTTP error)
+        still propagates.
+        """
         map = self.map
         if map._remap:
             map.update()
@@ -565,38 +584,27 @@ class MapAdapter:
             for rule, methods, ws in entries:
                 if (methods is None or method in methods) and ws is websocket:
                     if rule._plain:
-                        rv = dict(rule.defaults) if rule.defaults else {}
-                        return (rule, rv) if return_rule else (rule.endpoint, rv)
+                        return rule, dict(rule.defaults) if rule.defaults else {}
                     break
-        rule, rv = self._match_tree(domain, path, method, websocket, query_args)
-        if return_rule:
-            return rule, rv
-        return rule.endpoint, rv
+        rv = map._matcher.match(domain, path, method, websocket)
+        if rv.__class__ is tuple:
+            rule, args = rv
+            if not rule._plain:
+                self._redirects(rule, args, domain, path, method, query_args)
+            return rule, args
+        return self._miss(rv, query_args)  # type: ignore[arg-type]
 
-    def _match_tree(
-        self,
-        domain: str,
-        path: str,
-        method: str,
-        websocket: bool,
-        query_args: _QueryArgs,
-    ) -> tuple[Rule, dict[str, t.Any]]:
-        """Match with the compiled matcher; raise the HTTP errors and redirects."""
-        try:
-            rule, rv = self.map._matcher.match(domain, path, method, websocket)
-        except RequestPath as e:
-            raise RequestRedirect(
-                self.make_redirect_url(quote_segment(e.path_info), query_args)
-            ) from None
-        except NoMatch as e:
-            if e.have_match_for:
-                raise MethodNotAllowed(valid_methods=list(e.have_match_for)) from None
-            if e.websocket_mismatch:
-                raise WebsocketMismatch() from None
-            raise NotFound() from None
-        if not rule._plain:
-            self._redirects(rule, rv, domain, path, method, query_args)
-        return rule, rv
+    def _miss(self, rv: str | _Info, query_args: _QueryArgs) -> HTTPException:
+        """Return the HTTP error for a failed search (see Matcher.match)."""
+        if isinstance(rv, str):
+            return RequestRedirect(
+                self.make_redirect_url(quote_segment(rv), query_args)
+            )
+        if rv.have_match_for:
+            return MethodNotAllowed(valid_methods=list(rv.have_match_for))
+        if rv.websocket_mismatch:
+            return WebsocketMismatch()
+        return NotFound()
 
     def _redirects(
         self,

@@ -51,23 +51,6 @@ class SlashRequired(Exception):
     """Internal: the path matches a rule if a trailing slash is added."""
 
 
-class RequestPath(Exception):
-    """Internal: redirect to *path_info* (slash added or slashes merged)."""
-
-    def __init__(self, path_info: str) -> None:
-        super().__init__(path_info)
-        self.path_info = path_info
-
-
-class NoMatch(Exception):
-    """Internal: nothing matched; says why for the 404/405/400 decision."""
-
-    def __init__(self, have_match_for: set[str], websocket_mismatch: bool) -> None:
-        super().__init__(have_match_for, websocket_mismatch)
-        self.have_match_for = have_match_for
-        self.websocket_mismatch = websocket_mismatch
-
-
 class Transition:
     """A dynamic edge of the tree: a segment regex and the state it leads to."""
 
@@ -177,11 +160,14 @@ class Matcher:
 
     # -- matching ---------------------------------------------------------
 
-    def match(self, domain: str, path: str, method: str, websocket: bool) -> _Result:
-        """Return ``(rule, view_args)`` for the request.
+    def match(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> _Result | str | _Info:
+        """Return ``(rule, view_args)`` for the request, or why there is none.
 
-        :raise RequestPath: redirect to a slash-added or slash-merged path.
-        :raise NoMatch: nothing matched.
+        PERF: a miss is returned, not raised (404s are common and raising
+        costs): a ``str`` is the path to redirect to (a slash added, or
+        slashes merged), an :class:`_Info` says what the failed search saw.
         """
         # PERF: a fully static URL is one dict lookup, whatever the rule count.
         find = self._find or self._compile()
@@ -196,27 +182,27 @@ class Matcher:
         try:
             rv = find(segs, len(segs), method, websocket)
         except SlashRequired:
-            raise RequestPath(f"{path}/") from None
+            return f"{path}/"
         if rv is not None:
             return rv
         tried = [segs]
-        if self.merge_slashes:
+        # PERF: the regex only runs when there is something to merge.
+        if self.merge_slashes and "//" in path:
             merged = _MULTI_SLASH.sub("/", path)
-            if merged != path:
-                segs = [domain, *merged.split("/")]
-                tried.append(segs)
-                try:
-                    rv = find(segs, len(segs), method, websocket)
-                except SlashRequired:
-                    raise RequestPath(f"{merged}/") from None
-                if rv is not None and rv[0].merge_slashes is not False:
-                    raise RequestPath(merged)
+            segs = [domain, *merged.split("/")]
+            tried.append(segs)
+            try:
+                rv = find(segs, len(segs), method, websocket)
+            except SlashRequired:
+                return f"{merged}/"
+            if rv is not None and rv[0].merge_slashes is not False:
+                return merged
         # NOTE: misses are rare on the hot path; the tree walker collects the
         # 405/400 details so that the compiled code stays branch-light.
         info = _Info()
         for segs in tried:
             self.interpret(segs, method, websocket, info)
-        raise NoMatch(info.have_match_for, info.websocket_mismatch)
+        return info
 
     def interpret(
         self,
