@@ -457,3 +457,51 @@ def test_overridden_adapter_match_is_called(app: erlen.Flask, path: str) -> None
     app.url_map.__class__ = CustomMap
     assert outcome() == expected
     assert calls == [path]
+
+
+def test_url_adapter_is_made_on_first_use(app: erlen.Flask, client: Client) -> None:
+    from erlen.ctx import _UNBOUND
+
+    seen: list[bool] = []
+
+    @app.route("/")
+    def index() -> str:
+        ctx = _cv_request.get()
+        seen.append(ctx._url_adapter is _UNBOUND)
+        url = erlen.url_for("index", _external=True)
+        seen.append(ctx._url_adapter is _UNBOUND)
+        return url
+
+    response = client.get("/")
+    assert response.text == "http://localhost/"
+    assert seen == [True, False]
+    with app.test_request_context("/"):
+        ctx = _cv_request.get()
+        ctx.url_adapter = None
+        assert ctx.url_adapter is None
+
+
+@pytest.mark.parametrize("from_header", [True, False])
+def test_unencodable_host_is_400_without_binding(
+    app: erlen.Flask, client: Client, from_header: bool
+) -> None:
+    from erlen.testing import EnvironBuilder
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    assert client.get("/").status_code == 200  # the app is set up
+    host = "a" * 70 + ".com"
+    environ = EnvironBuilder(path="/").get_environ()
+    if from_header:
+        environ["HTTP_HOST"] = host
+    else:
+        del environ["HTTP_HOST"]
+        environ["SERVER_NAME"] = host
+    statuses: list[str] = []
+    body = app.wsgi_app(environ, lambda status, headers, *a: statuses.append(status))
+    assert statuses == ["400 BAD REQUEST"]
+    assert b"Bad Request" in b"".join(body)
+    ctx = app.request_context(environ)
+    assert ctx.url_adapter is None

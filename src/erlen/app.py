@@ -332,6 +332,9 @@ class Flask(Scaffold):
         self._erlen_overridden: frozenset[str] = self._find_overrides()
         self._erlen_chain_in_thread = True
         self._erlen_wrap_all = False
+        # Whether request contexts bind the URL map on first use only (see
+        # RequestContext.url_adapter); decided at the first request.
+        self._erlen_lazy_url_adapter = False
         self._erlen_plain_funcs: BoundedCache[t.Any, t.Any] = BoundedCache(4096)
         # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
         self.template_context_processors[None].append(_default_template_ctx_processor)
@@ -456,6 +459,10 @@ class Flask(Scaffold):
             )
             # An overridden ensure_sync sees every function, as in Flask.
             self._erlen_wrap_all = "ensure_sync" in self._erlen_overridden
+            self._erlen_lazy_url_adapter = (
+                "create_url_adapter" not in self.__dict__
+                and type(self).create_url_adapter is Flask.create_url_adapter
+            )
             self._erlen_plain_funcs.clear()
             self._got_first_request = True
 
@@ -779,6 +786,32 @@ class Flask(Scaffold):
                 url_scheme=self.config["PREFERRED_URL_SCHEME"],
             )
         return None
+
+    def _erlen_binds_lazily(self, request: Request) -> bool:
+        # Whether a request context may leave binding to first use: this
+        # class's create_url_adapter, and its default binding in use (no
+        # SERVER_NAME, trusted hosts, host or subdomain matching, nor a Map
+        # subclass), which cannot warn or fail but for the Host header
+        # (checked when matching, see Map._match_environ).
+        url_map = self.url_map
+        config = self.config
+        return not (
+            not self._erlen_lazy_url_adapter
+            or type(url_map) is not Map
+            or url_map.host_matching
+            or self.subdomain_matching
+            or config["SERVER_NAME"] is not None
+            or config["TRUSTED_HOSTS"] is not None
+            or request.trusted_hosts
+        )
+
+    def _erlen_match_unbound(
+        self, request: Request
+    ) -> tuple[Rule, dict[str, t.Any]] | HTTPException | None:
+        # Match as the unmade adapter would (see _erlen_binds_lazily); None:
+        # the answer needs the adapter.
+        url_map = self.url_map
+        return url_map._match_environ(request.environ, url_map.default_subdomain or "")
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Let the url_defaults functions of the endpoint's scopes fill ``values``."""

@@ -9,6 +9,7 @@ from functools import update_wrapper
 
 from . import signals
 from ._async import iscoroutinefunction
+from .exceptions import BadHost
 from .exceptions import HTTPException
 from .globals import _cv_app
 from .globals import _cv_request
@@ -23,6 +24,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 _sentinel = object()
 _ADAPTER_MATCH = MapAdapter.match
+_UNBOUND = object()
 
 T_after = t.TypeVar("T_after", bound=t.Callable[..., t.Any])
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -234,6 +236,8 @@ class RequestContext:
     # PERF: class-level defaults, written per instance only when they change.
     #: The flashed messages, loaded on first use.
     flashes: list[tuple[str, str]] | None = None
+    #: The URL adapter until it is made (see url_adapter).
+    _url_adapter: MapAdapter | None | object = _UNBOUND
     #: Whether the pipeline may call sync user functions in place; the
     #: event loop's driver clears it (see Flask._handle_gen).
     _erlen_inline = True
@@ -250,16 +254,35 @@ class RequestContext:
             request = app.request_class(environ)
             request.json_module = app.json
         self.request: Request = request
-        try:
-            self.url_adapter: MapAdapter | None = app.create_url_adapter(request)
-        except HTTPException as e:
-            self.url_adapter = None
-            request.routing_exception = e
+        if not app._erlen_binds_lazily(request):
+            self._bind()
         self._session: SessionMixin | None = session
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The app's URL map bound to this request (None if binding failed).
+
+        PERF: made on first use (url_for), not for every request: with the
+        app's own ``create_url_adapter`` the URL is matched without it.
+        """
+        if self._url_adapter is _UNBOUND:
+            self._bind()
+        return self._url_adapter  # type: ignore[return-value]
+
+    @url_adapter.setter
+    def url_adapter(self, value: MapAdapter | None) -> None:
+        self._url_adapter = value
+
+    def _bind(self) -> None:
+        try:
+            self._url_adapter = self.app.create_url_adapter(self.request)
+        except HTTPException as e:
+            self._url_adapter = None
+            self.request.routing_exception = e
 
     def copy(self) -> RequestContext:
         """Return a new context for the same request, sharing its session."""
@@ -302,7 +325,20 @@ class RequestContext:
 
     def match_request(self) -> None:
         """Match the URL and store the rule and arguments on the request."""
-        adapter: MapAdapter = self.url_adapter  # type: ignore[assignment]
+        if self._url_adapter is _UNBOUND:
+            found = self.app._erlen_match_unbound(self.request)
+            if found is not None:
+                if isinstance(found, HTTPException):
+                    self.request.routing_exception = found
+                    if isinstance(found, BadHost):
+                        # What binding would have given: no adapter.
+                        self._url_adapter = None
+                else:
+                    self.request.url_rule, self.request.view_args = found
+                return
+        adapter = self.url_adapter
+        if adapter is None:  # binding failed: its error is the routing error
+            return
         try:
             if type(adapter).match is _ADAPTER_MATCH:
                 # PERF: the routing error comes back as a value, not raised
@@ -344,7 +380,7 @@ class RequestContext:
 
         # NOTE: matched after the session is opened, so that custom URL
         # converters can use the session.
-        if self.url_adapter is not None:
+        if self._url_adapter is not None:
             self.match_request()
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]

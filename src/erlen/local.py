@@ -10,6 +10,10 @@ T = t.TypeVar("T")
 
 _MISSING_NAME = "<object>"
 
+# PERF: the proxy's methods read their own slot with object's lookup, not
+# through the proxy's Python-level __getattribute__ (a call per use).
+_own = object.__getattribute__
+
 
 class LocalProxy(t.Generic[T]):
     """Forward every operation to the object a :class:`~contextvars.ContextVar` holds.
@@ -93,30 +97,30 @@ class LocalProxy(t.Generic[T]):
         return getattr(object.__getattribute__(self, "_get_current_object")(), name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
-        setattr(self._get_current_object(), name, value)
+        setattr(_own(self, "_get_current_object")(), name, value)
 
     def __delattr__(self, name: str) -> None:
-        delattr(self._get_current_object(), name)
+        delattr(_own(self, "_get_current_object")(), name)
 
     def __repr__(self) -> str:
         try:
-            obj = self._get_current_object()
+            obj = _own(self, "_get_current_object")()
         except RuntimeError:
             return f"<{type(self).__name__} unbound>"
         return repr(obj)
 
     def __str__(self) -> str:
-        return str(self._get_current_object())
+        return str(_own(self, "_get_current_object")())
 
     def __bool__(self) -> bool:
         try:
-            return bool(self._get_current_object())
+            return bool(_own(self, "_get_current_object")())
         except RuntimeError:
             return False
 
     def __dir__(self) -> list[str]:
         try:
-            return dir(self._get_current_object())
+            return dir(_own(self, "_get_current_object")())
         except RuntimeError:
             return []
 
@@ -124,73 +128,73 @@ class LocalProxy(t.Generic[T]):
     def __class__(self) -> type:
         # Lets ``isinstance(request, Request)`` see the bound object's class.
         try:
-            return type(self._get_current_object())
+            return type(_own(self, "_get_current_object")())
         except RuntimeError:
             return type(self)
 
     def __eq__(self, other: object) -> bool:
-        return bool(self._get_current_object() == other)
+        return bool(_own(self, "_get_current_object")() == other)
 
     def __ne__(self, other: object) -> bool:
-        return bool(self._get_current_object() != other)
+        return bool(_own(self, "_get_current_object")() != other)
 
     def __hash__(self) -> int:
-        return hash(self._get_current_object())
+        return hash(_own(self, "_get_current_object")())
 
     def __lt__(self, other: t.Any) -> t.Any:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj < other
 
     def __le__(self, other: t.Any) -> t.Any:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj <= other
 
     def __gt__(self, other: t.Any) -> t.Any:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj > other
 
     def __ge__(self, other: t.Any) -> t.Any:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj >= other
 
     def __len__(self) -> int:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return len(obj)
 
     def __iter__(self) -> t.Iterator[t.Any]:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return iter(obj)
 
     def __contains__(self, item: object) -> bool:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return item in obj
 
     def __getitem__(self, key: t.Any) -> t.Any:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj[key]
 
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         obj[key] = value
 
     def __delitem__(self, key: t.Any) -> None:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         del obj[key]
 
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj(*args, **kwargs)
 
     def __enter__(self) -> t.Any:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj.__enter__()
 
     def __exit__(self, *exc_info: t.Any) -> t.Any:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj.__exit__(*exc_info)
 
     def __await__(self) -> t.Generator[t.Any, None, t.Any]:
-        obj: t.Any = self._get_current_object()
+        obj: t.Any = _own(self, "_get_current_object")()
         return obj.__await__()  # type: ignore[no-any-return]
 
 

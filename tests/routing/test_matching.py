@@ -548,3 +548,59 @@ def test_match_method_case_and_static_fallbacks():
     assert e.value.new_url == "http://example.com/a"
     with pytest.raises(MethodNotAllowed):
         a.match("/s", method="get")
+
+
+def _bound_answer(m, env, domain):
+    """What matching through bind_to_environ gives: (rule, args) or the error type."""
+    try:
+        adapter = m.bind_to_environ(env, subdomain=domain)
+    except BadHost as e:
+        return type(e)
+    rv = adapter._lookup(None, None, None, None)
+    return rv if isinstance(rv, tuple) else type(rv)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"PATH_INFO": "/plain"}, "plain"),
+        ({"PATH_INFO": "/u/7"}, "user"),
+        ({"PATH_INFO": "/u/x"}, NotFound),
+        ({"PATH_INFO": "/plain", "REQUEST_METHOD": "post"}, MethodNotAllowed),
+        ({"PATH_INFO": "/caf\xc3\xa9"}, "cafe"),  # WSGI latin-1 for UTF-8 "café"
+        ({"PATH_INFO": "//plain"}, "plain"),
+        ({"PATH_INFO": ""}, NotFound),
+        ({"PATH_INFO": None}, NotFound),  # no path: "/", which no rule has
+        ({"HTTP_HOST": "a" * 70 + ".com"}, BadHost),  # as binding refuses it
+        ({"PATH_INFO": "/dir"}, None),  # a slash redirect needs the adapter
+        ({"PATH_INFO": "/a//b"}, None),  # so does merging slashes
+        ({"PATH_INFO": "/old"}, None),  # a rule with redirect_to
+        ({"HTTP_HOST": None}, None),  # the host comes from SERVER_NAME
+        ({"HTTP_UPGRADE": "websocket"}, None),
+    ],
+)
+def test_match_environ_agrees_with_binding(overrides, expected):
+    m = Map(
+        [
+            Rule("/plain", endpoint="plain", methods=["GET"]),
+            Rule("/u/<int:id>", endpoint="user"),
+            Rule("/café", endpoint="cafe"),
+            Rule("/dir/", endpoint="dir"),
+            Rule("/a/b", endpoint="ab"),
+            Rule("/old", endpoint="old", redirect_to="/plain"),
+        ]
+    )
+    env = _environ(HTTP_HOST="example.com")
+    env.update(overrides)
+    for key, value in overrides.items():
+        if value is None:
+            del env[key]
+    rv = m._match_environ(env, "")
+    if expected is None:
+        assert rv is None
+        return
+    if isinstance(expected, str):
+        assert rv[0].endpoint == expected
+    else:
+        assert type(rv) is expected
+    assert (rv if isinstance(rv, tuple) else type(rv)) == _bound_answer(m, env, "")

@@ -132,6 +132,26 @@ def _wsgi_str(value: str) -> str:
         return value
 
 
+def _normalized(path_info: str | None, method: str) -> tuple[str, str]:
+    """Return the path and method as the matcher takes them."""
+    if method not in _UPPER_METHODS:
+        method = method.upper()
+    if not path_info:
+        return "", method
+    if path_info[0] == "/" and path_info[1:2] != "/":
+        return path_info, method
+    return f"/{path_info.lstrip('/')}", method
+
+
+def _no_match(info: _Info) -> HTTPException:
+    """Return the HTTP error for a search that found no rule."""
+    if info.have_match_for:
+        return MethodNotAllowed(valid_methods=list(info.have_match_for))
+    if info.websocket_mismatch:
+        return WebsocketMismatch()
+    return NotFound()
+
+
 class Map:
     """All URL rules of an application, plus the settings they share.
 
@@ -277,6 +297,63 @@ class Map:
             default_method,
             query_args,
         )
+
+    def _search(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> tuple[Rule, dict[str, t.Any]] | str | _Info:
+        """Match a normalized path (see :func:`_normalized`), as Matcher.match."""
+        # PERF: a fully static URL is one dict lookup, whatever the rule count
+        # (the lookup Matcher.match starts with, without two calls).
+        table = self._matcher._static.get(domain)
+        if table is not None and (entries := table.get(path)) is not None:
+            for rule, methods, ws in entries:
+                if (methods is None or method in methods) and ws is websocket:
+                    if rule._plain:
+                        return rule, dict(rule.defaults) if rule.defaults else {}
+                    break
+        return self._matcher.match(domain, path, method, websocket)
+
+    def _match_environ(
+        self, environ: dict[str, t.Any], domain: str
+    ) -> tuple[Rule, dict[str, t.Any]] | HTTPException | None:
+        """Match a request without binding an adapter, for the common binding.
+
+        The common binding: no server name, no host matching, no subdomain
+        matching (so the rules' domain is *domain*, whatever the host), no
+        WebSocket upgrade. Returns what :meth:`MapAdapter._lookup` returns
+        for ``bind_to_environ(environ, subdomain=domain)``, or None when the
+        answer needs the adapter (a Host header it would refuse is
+        :exc:`BadHost`, as binding raises it; a redirect; no Host header).
+
+        PERF: most requests never build a URL, so the adapter is made only
+        when one is (url_for), not for every match.
+        """
+        if self._remap:
+            self.update()
+        host = environ.get("HTTP_HOST")
+        if host is None or "HTTP_UPGRADE" in environ:
+            return None
+        # APPSEC: the host is checked as binding checks it (an unencodable
+        # name is a 400), though matching does not use it.
+        scheme = environ["wsgi.url_scheme"]
+        name = _host_cache.get((scheme, host)) or _cache_host(scheme, host)
+        if _idna_cache.get(name) is None:
+            try:
+                _idna_server_name(name)
+            except BadHost as e:
+                return e
+        path_info = environ.get("PATH_INFO")
+        if path_info is None:
+            path_info = "/"
+        elif not path_info.isascii():
+            path_info = _wsgi_str(path_info)
+        path, method = _normalized(path_info, environ["REQUEST_METHOD"])
+        rv = self._search(domain, path, method, False)
+        if rv.__class__ is tuple:
+            return rv if rv[0]._plain else None
+        if isinstance(rv, str):
+            return None
+        return _no_match(rv)  # type: ignore[arg-type]
 
     def bind_to_environ(
         self,
@@ -564,29 +641,13 @@ class MapAdapter:
             path_info = self.path_info
         if not method:
             method = self.default_method
-        if method not in _UPPER_METHODS:
-            method = method.upper()
         websocket = self.websocket if websocket is None else bool(websocket)
         if map.host_matching or self.subdomain is None:
             domain = self.server_name
         else:
             domain = self.subdomain
-        if not path_info:
-            path = ""
-        elif path_info[0] == "/" and path_info[1:2] != "/":
-            path = path_info
-        else:
-            path = f"/{path_info.lstrip('/')}"
-        # PERF: a fully static URL is one dict lookup, whatever the rule count
-        # (the lookup Matcher.match starts with, without two calls).
-        table = map._matcher._static.get(domain)
-        if table is not None and (entries := table.get(path)) is not None:
-            for rule, methods, ws in entries:
-                if (methods is None or method in methods) and ws is websocket:
-                    if rule._plain:
-                        return rule, dict(rule.defaults) if rule.defaults else {}
-                    break
-        rv = map._matcher.match(domain, path, method, websocket)
+        path, method = _normalized(path_info, method)
+        rv = map._search(domain, path, method, websocket)
         if rv.__class__ is tuple:
             rule, args = rv
             if not rule._plain:
@@ -600,11 +661,7 @@ class MapAdapter:
             return RequestRedirect(
                 self.make_redirect_url(quote_segment(rv), query_args)
             )
-        if rv.have_match_for:
-            return MethodNotAllowed(valid_methods=list(rv.have_match_for))
-        if rv.websocket_mismatch:
-            return WebsocketMismatch()
-        return NotFound()
+        return _no_match(rv)
 
     def _redirects(
         self,
