@@ -119,7 +119,7 @@ def test_long_preamble_is_not_buffered() -> None:
     parser = make_parser()
     for _ in range(100):
         parser.receive_data(b"x" * 1000)
-    assert len(parser._preamble or b"") < 100
+    assert len(parser._carry) < 100
     parser.receive_data(b"\r\n" + SAMPLE)
     assert summary(parser.close()) == EXPECTED
 
@@ -383,10 +383,9 @@ def test_disposition_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(multipart._dispositions) == 1
 
 
-def test_malformed_held_back_tail_is_400_at_close() -> None:
-    # The tail "\r" could start the next delimiter, so it is held back until
-    # close(), where python-multipart rejects it.
-    parser = make_parser()
-    parser.receive_data(b"--" + BOUNDARY + b"\r\r")
-    with pytest.raises(BadRequest, match="LF"):
-        parser.close()
+def test_bad_first_boundary_line_is_400() -> None:
+    # "--boundary" must be followed by CRLF or "--"; split anywhere.
+    body = b"--" + BOUNDARY + b"\r\r"
+    for i in range(len(body) + 1):
+        with pytest.raises(BadRequest, match="CRLF"):
+            feed(body, chunks=[i])
