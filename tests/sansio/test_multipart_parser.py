@@ -276,9 +276,15 @@ def header_lines(count: int, size: int) -> bytes:
 
 def test_header_limits() -> None:
     ok = header_lines(_MAX_HEADER_COUNT, _MAX_HEADER_SIZE)
-    assert len(ok) - len(HEAD) - len(DISPOSITION) < _MAX_HEADER_BLOCK
     assert ours(ok) == ([("a", "x")], [])
     assert ours(ok, range(0, len(ok), 100)) == ([("a", "x")], [])
+    # The largest header block allowed: every line at the size limit.
+    disposition = DISPOSITION[:-2] + b"; x=" + b"v" * 4000
+    disposition += b"w" * (_MAX_HEADER_SIZE - len(disposition)) + b"\r\n"
+    largest = ok.replace(DISPOSITION, disposition)
+    assert largest.index(b"\r\n\r\n") + 4 - len(HEAD) == _MAX_HEADER_BLOCK
+    assert ours(largest) == ([("a", "x")], [])
+    assert ours(largest, range(0, len(largest), 1000)) == ([("a", "x")], [])
     for body, message in [
         (header_lines(_MAX_HEADER_COUNT + 1, 10), "more than 8 header lines"),
         (header_lines(2, _MAX_HEADER_SIZE + 1), "longer than 4224 bytes"),

@@ -73,8 +73,16 @@ _CLOSE = 2
 _PAD = 3
 _NEED_MORE = 4
 
-# Parsed (name, filename) of Content-Disposition values seen recently.
-_dispositions: BoundedCache[str, tuple[str | None, str | None]] = BoundedCache(512)
+# A part's header block parsed: the header pairs, the name and filename
+# parameters of its Content-Disposition, the file's declared Content-Length
+# and the charset of a text part.
+_Part: t.TypeAlias = tuple[
+    tuple[tuple[str, str], ...], str | None, str | None, int | None, str
+]
+# Header blocks seen recently, parsed; only blocks up to _CACHED_BLOCK_SIZE
+# bytes, so the cache holds at most 512 KiB of keys.
+_header_blocks: BoundedCache[bytes, _Part] = BoundedCache(512)
+_CACHED_BLOCK_SIZE = 1024
 # File data is written to its container in pieces of at least this size.
 _FILE_FLUSH_SIZE = 256 * 1024
 
@@ -102,13 +110,62 @@ def validate_boundary(boundary: str | None) -> bytes:
     return boundary.encode("ascii")
 
 
-def _part_charset(headers: Headers) -> str:
-    content_type = headers.get("Content-Type")
+def _part_charset(content_type: str | None) -> str:
     if content_type:
         charset = parse_options_header(content_type)[1].get("charset", "").lower()
         if charset in _SAFE_CHARSETS:
             return charset
     return "utf-8"
+
+
+def _parse_header_block(block: bytes, part: int) -> _Part:
+    """Parse and check the header block of the ``part``-th part.
+
+    :raise BadRequest: If a line is malformed or too long, if there are too
+        many, or if there is no Content-Disposition header.
+    """
+    lines = block.split(b"\r\n")
+    lines.pop()  # The empty string after the last CRLF.
+    if len(lines) > _MAX_HEADER_COUNT:
+        raise _bad(f"part {part} has more than {_MAX_HEADER_COUNT} header lines.")
+    pairs = []
+    for line in lines:
+        if len(line) > _MAX_HEADER_SIZE:
+            raise _bad(
+                f"part {part} has a header line longer than {_MAX_HEADER_SIZE} bytes."
+            )
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name.translate(None, _TOKEN_CHARS):
+            raise _bad(
+                f"part {part} has a header line with an invalid character in its"
+                f" name, or no name and colon: {line[:80]!r}."
+            )
+        text = value.decode("utf-8", "replace").strip(" \t")
+        if "\n" in text or "\x00" in text or "\r" in text:
+            # APPSEC: a CR, LF or NUL inside a part header value; Headers
+            # refuses such values everywhere, so the part is refused here.
+            raise _bad(f"part {part} has a header value with a control character.")
+        pairs.append((name.decode("ascii"), text))
+    # PERF: names are tokens and values were just checked, so the write checks
+    # are not repeated.
+    headers = Headers._from_received(pairs)
+    disposition = headers.get("Content-Disposition")
+    if disposition is None:
+        raise _bad(f"part {part} has no Content-Disposition header.")
+    options = parse_options_header(disposition)[1]
+    filename = options.get("filename")
+    length: int | None = 0
+    if filename is not None:
+        declared = headers.get("Content-Length")
+        if declared is not None:
+            try:
+                length = parse_plain_int(declared)
+            except ValueError:
+                length = 0
+    charset = (
+        "utf-8" if filename is not None else _part_charset(headers.get("Content-Type"))
+    )
+    return tuple(pairs), options.get("name"), filename, length, charset
 
 
 def _header_block_error(block: bytes, part: int) -> BadRequest:
@@ -192,6 +249,7 @@ class MultipartParser:
         self._name: str | None = None
         self._filename: str | None = None
         self._headers = Headers()
+        self._charset = "utf-8"
         self._chunks: list[bytes] = []
         self._size = 0
         self._file_chunks: list[memoryview] = []
@@ -442,63 +500,25 @@ class MultipartParser:
     def _on_headers(self, block: bytes) -> None:
         """Start a part from its header block (the lines, each with its CRLF)."""
         self._parts += 1
-        part = self._parts
-        if self._max_parts is not None and part > self._max_parts:
+        if self._max_parts is not None and self._parts > self._max_parts:
             raise RequestEntityTooLarge(
                 f"The multipart/form-data body has more than max_form_parts"
                 f" (MAX_FORM_PARTS) of {self._max_parts} parts."
             )
-        lines = block.split(b"\r\n")
-        lines.pop()  # The empty string after the last CRLF.
-        if len(lines) > _MAX_HEADER_COUNT:
-            raise _bad(f"part {part} has more than {_MAX_HEADER_COUNT} header lines.")
-        raw_headers = []
-        for line in lines:
-            if len(line) > _MAX_HEADER_SIZE:
-                raise _bad(
-                    f"part {part} has a header line longer than"
-                    f" {_MAX_HEADER_SIZE} bytes."
-                )
-            name, colon, value = line.partition(b":")
-            if not colon or not name or name.translate(None, _TOKEN_CHARS):
-                raise _bad(
-                    f"part {part} has a header line with an invalid character in"
-                    f" its name, or no name and colon: {line[:80]!r}."
-                )
-            text = value.decode("utf-8", "replace").strip(" \t")
-            if "\n" in text or "\x00" in text or "\r" in text:
-                # APPSEC: a CR, LF or NUL inside a part header value; Headers
-                # refuses such values everywhere, so the part is refused here.
-                raise _bad(f"part {part} has a header value with a control character.")
-            raw_headers.append((name.decode("ascii"), text))
-        # PERF: names are tokens and values were just checked, so the write
-        # checks are not repeated.
-        headers = Headers._from_received(raw_headers)
-        disposition = headers.get("Content-Disposition")
-        if disposition is None:
-            raise _bad(f"part {part} has no Content-Disposition header.")
-        self._headers = headers
-        # PERF: a form sends the same few Content-Disposition values on every
-        # request; their parsed name and filename are kept in a bounded cache.
-        parsed = _dispositions.get(disposition)
-        if parsed is None:
-            options = parse_options_header(disposition)[1]
-            parsed = _dispositions.put(
-                disposition, (options.get("name"), options.get("filename"))
-            )
-        self._name, self._filename = parsed
+        # PERF: a form sends the same few header blocks on every request;
+        # what they parse to is kept in a bounded cache (small blocks only).
+        part = _header_blocks.get(block)
+        if part is None:
+            part = _parse_header_block(block, self._parts)
+            if len(block) <= _CACHED_BLOCK_SIZE:
+                _header_blocks.put(block, part)
+        pairs, self._name, self._filename, self._file_length, self._charset = part
+        # A new list: the part's Headers can be changed by the application.
+        self._headers = Headers._from_received(list(pairs))
         if self._filename is None:
             self._chunks = []
             self._size = 0
         else:
-            declared = headers.get("Content-Length")
-            length: int | None = 0
-            if declared is not None:
-                try:
-                    length = parse_plain_int(declared)
-                except ValueError:
-                    length = 0
-            self._file_length = length
             self._file_chunks = []
             self._file_buffered = 0
             if not self._defer_container:
@@ -545,9 +565,7 @@ class MultipartParser:
 
     def _end_part(self) -> None:
         if self._filename is None:
-            value = b"".join(self._chunks).decode(
-                _part_charset(self._headers), "replace"
-            )
+            value = b"".join(self._chunks).decode(self._charset, "replace")
             self.fields.append((self._name, value))
             self._chunks = []
             return
