@@ -244,6 +244,7 @@ DISPOSITION = b"Content-Disposition: form-data; name=a\r\n"
         (HEAD + DISPOSITION + b"X: a\rb\r\n\r\n" + DELIMITER + b"--", "control"),
         (HEAD + DISPOSITION + b"X: a\nb\r\n\r\n" + DELIMITER + b"--", "control"),
         (HEAD + b"X: a\r\n\r\nx" + DELIMITER + b"--", "no Content-Disposition"),
+        (HEAD + b"\r\nx" + DELIMITER + b"--", "no Content-Disposition"),
         (HEAD + DISPOSITION + b"\r\nx" + DELIMITER + b" x", "spaces, tabs and CRLF"),
         (HEAD + DISPOSITION + b"\r\nx" + DELIMITER + b" \r\r", "spaces, tabs"),
         (HEAD + DISPOSITION + b"\r\nx" + DELIMITER + b" \r", "ended before"),
@@ -327,6 +328,37 @@ def test_header_block_split_at_every_offset() -> None:
             assert ours(body, [i, j]) == ([("a", "v")], []), (i, j)
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_small_chunks_of_a_header_block_are_joined_once(size: int) -> None:
+    pad = (b"X-Pad: " + b"p" * 500 + b"\r\n") * 6
+    body = HEAD + DISPOSITION + pad + b"\r\nvalue" + DELIMITER + b"--"
+    start = len(HEAD) + 10
+    parser = MultipartParser(B, default_stream_factory)
+    parser.receive_data(body[:start])
+    held = parser._carry
+    end = body.index(b"\r\n\r\n") - size
+    for i in range(start, end, size):
+        parser.receive_data(body[i : min(i + size, end)])
+        # The held-back block is not copied for each chunk.
+        assert parser._carry is held
+    parser.receive_data(body[end:])
+    assert parser.close() == ([("a", "value")], [])
+    assert not parser._more
+
+
+def test_small_chunks_of_an_endless_header_block() -> None:
+    parser = MultipartParser(B, default_stream_factory)
+    parser.receive_data(HEAD + DISPOSITION + b"X-Pad: ")
+
+    def feed_bytes() -> None:
+        for _ in range(_MAX_HEADER_BLOCK):
+            parser.receive_data(b"v")
+            assert parser._more_size < _MAX_HEADER_BLOCK
+
+    with pytest.raises(BadRequest, match="longer than 4224 bytes"):
+        feed_bytes()
+
+
 def test_too_many_parts_is_413() -> None:
     body = encode([("a", b"1", None, False)] * 4)
     assert len(ours(body, max_form_parts=4)[0]) == 4
@@ -356,6 +388,18 @@ def test_memory_is_bounded_for_any_file_size() -> None:
     assert made[0].tell() == 0
     size = len(made[0].getvalue())
     assert size == sum(len(chunk) - i % len(DELIMITER) for i in range(4000))
+    files[0][1].close()
+
+
+def test_tiny_chunks_of_a_file_are_not_held_one_by_one() -> None:
+    data = bytes(range(256)) * 20
+    body = encode([("f", data, "f.bin", False)])
+    parser = MultipartParser(B, default_stream_factory, defer_container=True)
+    for i in range(len(body)):
+        parser.receive_data(body[i : i + 1])
+        assert len(parser._file_chunks) < 256
+    fields, files = parser.close()
+    assert files[0][1].stream.read() == data
     files[0][1].close()
 
 

@@ -83,8 +83,11 @@ _Part: t.TypeAlias = tuple[
 # bytes, so the cache holds at most 512 KiB of keys.
 _header_blocks: BoundedCache[bytes, _Part] = BoundedCache(512)
 _CACHED_BLOCK_SIZE = 1024
-# File data is written to its container in pieces of at least this size.
+# File data is written to its container in pieces of at least this size, or
+# once this many pieces are held (APPSEC: a body arriving in tiny chunks would
+# otherwise hold an object per chunk, far more memory than its bytes).
 _FILE_FLUSH_SIZE = 256 * 1024
+_FILE_FLUSH_PIECES = 256
 
 
 def _bad(message: str) -> BadRequest:
@@ -237,6 +240,11 @@ class MultipartParser:
         self._carry = b""
         # How far the held-back header block was searched already.
         self._scanned = 0
+        # Chunks that followed an unfinished header block and cannot end it,
+        # their total size, and the last 3 bytes held (see _hold_header_chunk).
+        self._more: list[bytes] = []
+        self._more_size = 0
+        self._tail = b""
         self._at_start = True
         self._seen_data = False
         self._stream_factory = stream_factory
@@ -273,8 +281,10 @@ class MultipartParser:
             return
         self._seen_data = True
         if self._carry:
+            if self._state == _HEADERS and self._hold_header_chunk(data):
+                return
             # PERF: only a chunk that follows a held-back tail is copied; the
-            # tail is short except in the rare chunk that ends in a header block.
+            # tail is short except in the rare chunk that ends a header block.
             data = self._carry + data
             self._carry = b""
         try:
@@ -282,6 +292,35 @@ class MultipartParser:
         except BaseException:
             self._cleanup()
             raise
+
+    def _hold_header_chunk(self, data: bytes) -> bool:
+        """Set ``data`` aside if it cannot end the unfinished header block.
+
+        APPSEC: joining each small chunk to a long unfinished block would copy
+        the block every time, a cost quadratic in the number of chunks; the
+        chunks are joined once instead, when the block can end or gets too
+        long.
+        """
+        carry = self._carry
+        held = len(carry) + self._more_size
+        tail = self._tail if self._more else carry[-3:]
+        if (
+            # Too short to rule out a block that starts with its blank line.
+            len(carry) < 2
+            or held + len(data) >= _MAX_HEADER_BLOCK
+            or b"\r\n\r\n" in tail + data[:3]
+            or data.find(b"\r\n\r\n") != -1
+        ):
+            if self._more:
+                self._carry = b"".join([carry, *self._more])
+                self._scanned = held
+                self._more = []
+                self._more_size = 0
+            return False
+        self._more.append(data)
+        self._more_size += len(data)
+        self._tail = (tail + data)[-3:]
+        return True
 
     def _feed(self, buf: bytes) -> None:
         # Each step handles the input from ``pos`` in the current state and
@@ -313,7 +352,12 @@ class MultipartParser:
                     self._on_data(buf, pos, end)
                 return -1
             after = index + len(delimiter)
-            kind = self._suffix(buf, after)
+            # PERF: the usual delimiter, followed by CRLF, without a call.
+            kind = (
+                _NEXT_PART
+                if buf.startswith(b"\r\n", after)
+                else self._suffix(buf, after)
+            )
             if kind != _NOT_DELIMITER:
                 break
             # RFC 2046 forbids this in data, but it is not a delimiter.
@@ -324,6 +368,9 @@ class MultipartParser:
             self._carry = buf[index:]
             return -1
         self._end_part()
+        if kind == _NEXT_PART:
+            self._state = _HEADERS
+            return after + 2
         return self._after_delimiter(kind, after)
 
     def _step_headers(self, buf: bytes, pos: int) -> int:
@@ -348,7 +395,7 @@ class MultipartParser:
         self._scanned = 0
         self._on_headers(buf[pos:end])
         self._state = _DATA_START
-        return end + 2
+        return self._step_data_start(buf, end + 2)
 
     def _step_data_start(self, buf: bytes, pos: int) -> int:
         # Werkzeug's test client writes an empty part without the CRLF that
@@ -537,11 +584,15 @@ class MultipartParser:
             # PERF: file data is collected as memoryview slices (no copy) and
             # written in one call per _FILE_FLUSH_SIZE bytes and at the part's
             # end: growing the container by several small writes reallocates
-            # (and copies) its buffer each time. The bound keeps large files
+            # (and copies) its buffer each time. The bounds keep large files
             # streaming to the container as they arrive.
-            self._file_chunks.append(memoryview(data)[start:end])
+            chunks = self._file_chunks
+            chunks.append(memoryview(data)[start:end])
             self._file_buffered += end - start
-            if self._file_buffered >= _FILE_FLUSH_SIZE:
+            if (
+                self._file_buffered >= _FILE_FLUSH_SIZE
+                or len(chunks) >= _FILE_FLUSH_PIECES
+            ):
                 self._flush_file()
             return
         self._size += end - start
