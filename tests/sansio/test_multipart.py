@@ -119,7 +119,7 @@ def test_long_preamble_is_not_buffered() -> None:
     parser = make_parser()
     for _ in range(100):
         parser.receive_data(b"x" * 1000)
-    assert len(parser._preamble or b"") < 100
+    assert len(parser._carry) < 100
     parser.receive_data(b"\r\n" + SAMPLE)
     assert summary(parser.close()) == EXPECTED
 
@@ -374,19 +374,39 @@ def test_deferred_small_files_keep_their_data() -> None:
     assert calls == []
 
 
-def test_disposition_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_header_block_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     from erlen._cache import BoundedCache
     from erlen.sansio import multipart
 
-    monkeypatch.setattr(multipart, "_dispositions", BoundedCache(1))
+    monkeypatch.setattr(multipart, "_header_blocks", BoundedCache(1))
     assert feed(SAMPLE) == EXPECTED
-    assert len(multipart._dispositions) == 1
+    assert feed(SAMPLE) == EXPECTED
+    assert len(multipart._header_blocks) == 1
+    # Cached or not, each part gets its own Headers.
+    first = first_file_headers(SAMPLE)
+    first.add("X-Mine", "1")
+    assert "X-Mine" not in first_file_headers(SAMPLE)
+    # Big header blocks are not cached.
+    multipart._header_blocks.clear()
+    big = b"X-Pad: " + b"p" * 1100 + b"\r\n"
+    body = SAMPLE.replace(b"\r\n\r\n1\r\n", b"\r\n" + big + b"\r\n1\r\n", 1)
+    assert big in body
+    assert feed(body) == EXPECTED
+    assert all(big not in block for block in multipart._header_blocks)
 
 
-def test_malformed_held_back_tail_is_400_at_close() -> None:
-    # The tail "\r" could start the next delimiter, so it is held back until
-    # close(), where python-multipart rejects it.
+def first_file_headers(body: bytes) -> t.Any:
     parser = make_parser()
-    parser.receive_data(b"--" + BOUNDARY + b"\r\r")
-    with pytest.raises(BadRequest, match="LF"):
-        parser.close()
+    parser.receive_data(body)
+    files = parser.close()[1]
+    for _, storage in files:
+        storage.close()
+    return files[0][1].headers
+
+
+def test_bad_first_boundary_line_is_400() -> None:
+    # "--boundary" must be followed by CRLF or "--"; split anywhere.
+    body = b"--" + BOUNDARY + b"\r\r"
+    for i in range(len(body) + 1):
+        with pytest.raises(BadRequest, match="CRLF"):
+            feed(body, chunks=[i])

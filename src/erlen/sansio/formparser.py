@@ -141,8 +141,8 @@ class FormDataParser:
         content_length: int | None,
         options: dict[str, str],
     ) -> ParseResult:
-        # PERF: imported on first use (import time): python-multipart and
-        # logging are only needed for multipart bodies.
+        # PERF: imported on first use (import time): the multipart parser is
+        # only needed for multipart bodies.
         from .multipart import MultipartParser
         from .multipart import validate_boundary
 

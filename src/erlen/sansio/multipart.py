@@ -1,14 +1,16 @@
-"""Streaming ``multipart/form-data`` decoding with limits, over python-multipart."""
+"""Streaming ``multipart/form-data`` decoding with limits.
+
+The parser is a push parser: each chunk is searched with ``bytes.find`` for
+the next thing that matters (the first delimiter, the blank line ending a
+part's headers, the delimiter ending a part's data), so its cost per chunk is
+one C-level scan plus a few Python steps per part, never a step per byte.
+"""
 
 from __future__ import annotations
 
-import logging
 import re
 import typing as t
 from io import BytesIO
-
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser as _PushParser
 
 from .._cache import BoundedCache
 from .._parsing import parse_options_header
@@ -33,23 +35,59 @@ if t.TYPE_CHECKING:  # pragma: no cover
         ) -> t.IO[bytes]: ...
 
 
-# RFC 2046 allows 70 characters; python-multipart refuses more than 256, and
-# real clients stay far below either. Printable ASCII only: the boundary is
-# matched byte for byte, and a CR, LF or NUL in it has no legitimate use.
+# RFC 2046 allows 70 characters; 256 leaves headroom over every client, as
+# python-multipart (which erlen used before) does. Printable ASCII only: the
+# boundary is matched byte for byte, and a CR, LF or NUL in it has no
+# legitimate use (the parser relies on a delimiter holding one CR only).
 _BOUNDARY_RE = re.compile(r"[\x20-\x7e]{1,256}")
 # Charsets a text part may declare; anything else is decoded as UTF-8. Python
 # codecs such as "zip" or "rot13" must never be reachable from a request.
 _SAFE_CHARSETS = frozenset({"ascii", "us-ascii", "utf-8", "iso-8859-1"})
-# python-multipart logs every malformed body at WARNING level. erlen reports
-# the problem as a 400 instead, so a client cannot flood the logs with them.
-_QUIET_LOGGER = logging.Logger("erlen.sansio.multipart.python_multipart")
-_QUIET_LOGGER.disabled = True
+# Part header limits (python-multipart's defaults, kept when erlen replaced
+# it): header lines per part, and bytes per line without its CRLF.
+_MAX_HEADER_COUNT = 8
+_MAX_HEADER_SIZE = 4096 + 128
+# The longest header block, its closing blank line included: the parser never
+# buffers more than this while it waits for the end of a part's headers.
+_MAX_HEADER_BLOCK = _MAX_HEADER_COUNT * (_MAX_HEADER_SIZE + 2) + 2
+# RFC 9110 token characters, the only ones allowed in a header name.
+_TOKEN_CHARS = (
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~"
+)
+# Transport padding: RFC 2046 allows spaces and tabs after a delimiter.
+_NOT_PADDING_RE = re.compile(rb"[^ \t]")
 
+# Parser states.
+_PREAMBLE = 0  # Before the first delimiter.
+_FIRST = 1  # Just after the first "--boundary": CRLF or "--" must follow.
+_HEADERS = 2  # In a part's headers.
+_DATA_START = 3  # Just after a part's headers.
+_DATA = 4  # In a part's data.
+_PADDING = 5  # In the spaces and tabs after a delimiter.
+_DONE = 6  # After the closing delimiter: the epilogue is ignored.
 
-# Parsed (name, filename) of Content-Disposition values seen recently.
-_dispositions: BoundedCache[str, tuple[str | None, str | None]] = BoundedCache(512)
-# File data is written to its container in pieces of at least this size.
+# What follows "CRLF--boundary" (see MultipartParser._suffix).
+_NOT_DELIMITER = 0
+_NEXT_PART = 1
+_CLOSE = 2
+_PAD = 3
+_NEED_MORE = 4
+
+# A part's header block parsed: the header pairs, the name and filename
+# parameters of its Content-Disposition, the file's declared Content-Length
+# and the charset of a text part.
+_Part: t.TypeAlias = tuple[
+    tuple[tuple[str, str], ...], str | None, str | None, int | None, str
+]
+# Header blocks seen recently, parsed; only blocks up to _CACHED_BLOCK_SIZE
+# bytes, so the cache holds at most 512 KiB of keys.
+_header_blocks: BoundedCache[bytes, _Part] = BoundedCache(512)
+_CACHED_BLOCK_SIZE = 1024
+# File data is written to its container in pieces of at least this size, or
+# once this many pieces are held (APPSEC: a body arriving in tiny chunks would
+# otherwise hold an object per chunk, far more memory than its bytes).
 _FILE_FLUSH_SIZE = 256 * 1024
+_FILE_FLUSH_PIECES = 256
 
 
 def _bad(message: str) -> BadRequest:
@@ -75,13 +113,69 @@ def validate_boundary(boundary: str | None) -> bytes:
     return boundary.encode("ascii")
 
 
-def _part_charset(headers: Headers) -> str:
-    content_type = headers.get("Content-Type")
+def _part_charset(content_type: str | None) -> str:
     if content_type:
         charset = parse_options_header(content_type)[1].get("charset", "").lower()
         if charset in _SAFE_CHARSETS:
             return charset
     return "utf-8"
+
+
+def _parse_header_block(block: bytes, part: int) -> _Part:
+    """Parse and check the header block of the ``part``-th part.
+
+    :raise BadRequest: If a line is malformed or too long, if there are too
+        many, or if there is no Content-Disposition header.
+    """
+    lines = block.split(b"\r\n")
+    lines.pop()  # The empty string after the last CRLF.
+    if len(lines) > _MAX_HEADER_COUNT:
+        raise _bad(f"part {part} has more than {_MAX_HEADER_COUNT} header lines.")
+    pairs = []
+    for line in lines:
+        if len(line) > _MAX_HEADER_SIZE:
+            raise _bad(
+                f"part {part} has a header line longer than {_MAX_HEADER_SIZE} bytes."
+            )
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name.translate(None, _TOKEN_CHARS):
+            raise _bad(
+                f"part {part} has a header line with an invalid character in its"
+                f" name, or no name and colon: {line[:80]!r}."
+            )
+        text = value.decode("utf-8", "replace").strip(" \t")
+        if "\n" in text or "\x00" in text or "\r" in text:
+            # APPSEC: a CR, LF or NUL inside a part header value; Headers
+            # refuses such values everywhere, so the part is refused here.
+            raise _bad(f"part {part} has a header value with a control character.")
+        pairs.append((name.decode("ascii"), text))
+    # PERF: names are tokens and values were just checked, so the write checks
+    # are not repeated.
+    headers = Headers._from_received(pairs)
+    disposition = headers.get("Content-Disposition")
+    if disposition is None:
+        raise _bad(f"part {part} has no Content-Disposition header.")
+    options = parse_options_header(disposition)[1]
+    filename = options.get("filename")
+    length: int | None = 0
+    if filename is not None:
+        declared = headers.get("Content-Length")
+        if declared is not None:
+            try:
+                length = parse_plain_int(declared)
+            except ValueError:
+                length = 0
+    charset = (
+        "utf-8" if filename is not None else _part_charset(headers.get("Content-Type"))
+    )
+    return tuple(pairs), options.get("name"), filename, length, charset
+
+
+def _header_block_error(block: bytes, part: int) -> BadRequest:
+    """Explain why a header block with no end in sight is refused."""
+    if block.count(b"\r\n") >= _MAX_HEADER_COUNT:
+        return _bad(f"part {part} has more than {_MAX_HEADER_COUNT} header lines.")
+    return _bad(f"part {part} has a header line longer than {_MAX_HEADER_SIZE} bytes.")
 
 
 class MultipartParser:
@@ -91,13 +185,23 @@ class MultipartParser:
     the part declares, with ``errors="replace"``); file parts (those with a
     ``filename`` parameter) are written to a container from ``stream_factory``
     as they arrive, so their size is bounded only by ``max_content_length``.
+    The parser itself holds back at most one part's header block (bounded by
+    the header limits) or a delimiter's length of data.
 
     Feed chunks with :meth:`receive_data`, then call :meth:`close` for the
     result. Error contract: these two methods raise only
     :exc:`~erlen.exceptions.BadRequest` (malformed body, 400) and
     :exc:`~erlen.exceptions.RequestEntityTooLarge` (a limit, 413); any other
-    exception is a bug. After an error, the file containers created so far
-    are closed.
+    exception is a bug (or comes from ``stream_factory`` or a container).
+    After an error, the file containers created so far are closed.
+
+    Syntax accepted: an optional preamble, ended by the first line that starts
+    with ``--boundary``; each delimiter is ``CRLF--boundary`` followed by CRLF
+    (another part), ``--`` (the end; the epilogue after it is ignored) or
+    spaces and tabs then CRLF. ``CRLF--boundary`` followed by anything else is
+    part data. A part with empty data may also omit the CRLF before its
+    delimiter (``<headers>CRLF CRLF--boundary``), as Werkzeug's test client
+    writes empty files. Header lines are ``name: value`` with a token name.
 
     .. note:: Werkzeug compatibility: Werkzeug's parser silently yields an
         empty form for a malformed body; erlen answers 400 with the reason. A
@@ -126,47 +230,34 @@ class MultipartParser:
         max_form_parts: int | None = None,
         defer_container: bool = False,
     ) -> None:
-        self._delimiter = b"\n--" + boundary
-        # An empty part written without the CRLF that should end its (empty)
-        # content: "<headers>\r\n\r\n--boundary". Werkzeug's (and so Flask's)
-        # test client writes empty files like this, and Werkzeug's parser
-        # accepts it; python-multipart would not see the delimiter.
-        self._bare_delimiter = b"\r\n\r\n--" + boundary
+        #: "--boundary": a line starting with it ends the preamble.
+        self._dash_boundary = b"--" + boundary
+        #: The delimiter that ends a part's data.
+        self._delimiter = b"\r\n--" + boundary
+        self._state = _PREAMBLE
+        # Bytes held back from the previous chunk: the start of something that
+        # needs the next chunk to be recognised (see _feed).
         self._carry = b""
-        self._headers_finished = 0
+        # How far the held-back header block was searched already.
+        self._scanned = 0
+        # Chunks that followed an unfinished header block and cannot end it,
+        # their total size, and the last 3 bytes held (see _hold_header_chunk).
+        self._more: list[bytes] = []
+        self._more_size = 0
+        self._tail = b""
+        self._at_start = True
+        self._seen_data = False
         self._stream_factory = stream_factory
         self._defer_container = defer_container
         self._file_length: int | None = 0
         self._total_content_length = total_content_length
         self._max_memory = max_form_memory_size
         self._max_parts = max_form_parts
-        self._parser = _PushParser(
-            boundary,
-            {
-                "on_part_begin": self._on_part_begin,
-                "on_header_field": self._on_header_field,
-                "on_header_value": self._on_header_value,
-                "on_header_end": self._on_header_end,
-                "on_headers_finished": self._on_headers_finished,
-                "on_part_data": self._on_part_data,
-                "on_part_end": self._on_part_end,
-                "on_end": self._on_end,
-            },
-        )
-        self._parser.logger = _QUIET_LOGGER
-        # Until the first delimiter is found, input is preamble (RFC 2046
-        # allows text before it). The leading LF lets a delimiter at the very
-        # start of the body match the same "LF--boundary" pattern.
-        self._preamble: bytearray | None = bytearray(b"\n")
-        self._seen_data = False
-        self._complete = False
         self._parts = 0
-        self._header_name = bytearray()
-        self._header_value = bytearray()
-        self._raw_headers: list[tuple[str, str]] = []
         self._name: str | None = None
         self._filename: str | None = None
         self._headers = Headers()
+        self._charset = "utf-8"
         self._chunks: list[bytes] = []
         self._size = 0
         self._file_chunks: list[memoryview] = []
@@ -182,71 +273,241 @@ class MultipartParser:
     def receive_data(self, data: bytes, final: bool = False) -> None:
         """Parse the next chunk of the body.
 
-        :param final: No more data follows (an optimisation only: the
-            body must still be finished with :meth:`close`).
+        :param final: No more data follows. Accepted for compatibility; the
+            body must still be finished with :meth:`close`.
         """
-        if not data or self._complete:
+        if not data or self._state == _DONE:
             # NOTE: the epilogue after the closing delimiter is ignored.
             return
         self._seen_data = True
+        if self._carry:
+            if self._state == _HEADERS and self._hold_header_chunk(data):
+                return
+            # PERF: only a chunk that follows a held-back tail is copied; the
+            # tail is short except in the rare chunk that ends a header block.
+            data = self._carry + data
+            self._carry = b""
         try:
-            if self._preamble is not None:
-                data = self._skip_preamble(self._preamble, data)
-                if not data:
-                    return
-            self._write(data, final)
-        except FormParserError as e:
-            self._cleanup()
-            raise _bad(str(e)) from None
+            self._feed(data)
         except BaseException:
             self._cleanup()
             raise
 
-    def _write(self, data: bytes, final: bool = False) -> None:
-        buffer = self._carry + data if self._carry else data
-        write = self._parser.write
-        pattern = self._bare_delimiter
-        start = 0
-        # PERF: one C-level find per chunk; the pattern is rare in real data.
-        while (index := buffer.find(pattern, start)) != -1:
-            write(buffer[start : index + 2])
-            seen = self._headers_finished
-            write(buffer[index + 2 : index + 4])
-            if self._headers_finished != seen:
-                # The CRLF just written ended the part headers, so the
-                # delimiter follows with no content and no CRLF: supply it.
-                write(b"\r\n")
-            start = index + 4
-        # Hold back a tail that could be the start of the pattern. The pattern
-        # starts with CR, so only a CR near the end can start one. PERF: not
-        # for the last chunk (nothing can complete it), whose tail is usually
-        # the closing delimiter's CRLF: holding that back would copy the chunk.
-        size = len(buffer)
-        end = size
-        cr = -1 if final else buffer.find(b"\r", max(start, size - len(pattern) + 1))
-        while cr != -1:
-            if pattern.startswith(buffer[cr:]):
-                end = cr
-                break
-            cr = buffer.find(b"\r", cr + 1)
-        # PERF: the usual chunk has no such tail and is written without a copy.
-        write(buffer if start == 0 and end == size else buffer[start:end])
-        self._carry = buffer[end:] if end != size else b""
+    def _hold_header_chunk(self, data: bytes) -> bool:
+        """Set ``data`` aside if it cannot end the unfinished header block.
 
-    def _skip_preamble(self, buffer: bytearray, data: bytes) -> bytes:
-        if buffer == b"\n" and data.startswith(self._delimiter[1:]):
-            # PERF: the usual body starts with its delimiter (no preamble):
-            # hand it on as it is instead of copying it twice.
-            self._preamble = None
-            return data
-        buffer += data
-        index = buffer.find(self._delimiter)
+        APPSEC: joining each small chunk to a long unfinished block would copy
+        the block every time, a cost quadratic in the number of chunks; the
+        chunks are joined once instead, when the block can end or gets too
+        long.
+        """
+        carry = self._carry
+        held = len(carry) + self._more_size
+        tail = self._tail if self._more else carry[-3:]
+        if (
+            # Too short to rule out a block that starts with its blank line.
+            len(carry) < 2
+            or held + len(data) >= _MAX_HEADER_BLOCK
+            or b"\r\n\r\n" in tail + data[:3]
+            or data.find(b"\r\n\r\n") != -1
+        ):
+            if self._more:
+                self._carry = b"".join([carry, *self._more])
+                self._scanned = held
+                self._more = []
+                self._more_size = 0
+            return False
+        self._more.append(data)
+        self._more_size += len(data)
+        self._tail = (tail + data)[-3:]
+        return True
+
+    def _feed(self, buf: bytes) -> None:
+        # Each step handles the input from ``pos`` in the current state and
+        # returns where the next step starts, or -1 once it has consumed or
+        # held back the rest of ``buf``.
+        steps = self._steps
+        size = len(buf)
+        pos = 0
+        while 0 <= pos < size:
+            pos = steps[self._state](self, buf, pos)
+
+    def _step_data(self, buf: bytes, pos: int) -> int:
+        delimiter = self._delimiter
+        search = pos
+        while True:
+            # PERF: the one scan of a part's data per chunk.
+            index = buf.find(delimiter, search)
+            if index == -1:
+                # Hold back a tail that could start a delimiter split across
+                # chunks. A delimiter holds a single CR (its first byte), so
+                # only the last CR can start one.
+                size = len(buf)
+                end = size
+                cr = buf.rfind(b"\r", max(search, size - len(delimiter) + 1))
+                if cr != -1 and delimiter.startswith(buf[cr:]):
+                    end = cr
+                    self._carry = buf[cr:]
+                if end > pos:
+                    self._on_data(buf, pos, end)
+                return -1
+            after = index + len(delimiter)
+            # PERF: the usual delimiter, followed by CRLF, without a call.
+            kind = (
+                _NEXT_PART
+                if buf.startswith(b"\r\n", after)
+                else self._suffix(buf, after)
+            )
+            if kind != _NOT_DELIMITER:
+                break
+            # RFC 2046 forbids this in data, but it is not a delimiter.
+            search = index + 1
+        if index > pos:
+            self._on_data(buf, pos, index)
+        if kind == _NEED_MORE:
+            self._carry = buf[index:]
+            return -1
+        self._end_part()
+        if kind == _NEXT_PART:
+            self._state = _HEADERS
+            return after + 2
+        return self._after_delimiter(kind, after)
+
+    def _step_headers(self, buf: bytes, pos: int) -> int:
+        if buf.startswith(b"\r\n", pos):
+            # A part without headers (refused below: it has no
+            # Content-Disposition).
+            end = pos
+        else:
+            # PERF: resume where the previous chunk's search stopped.
+            scanned = self._scanned
+            start = pos + scanned - 3 if scanned > 3 else pos
+            end = buf.find(b"\r\n\r\n", start, pos + _MAX_HEADER_BLOCK)
+            if end == -1:
+                if len(buf) - pos >= _MAX_HEADER_BLOCK:
+                    raise _header_block_error(
+                        buf[pos : pos + _MAX_HEADER_BLOCK], self._parts + 1
+                    )
+                self._carry = buf[pos:]
+                self._scanned = len(buf) - pos
+                return -1
+            end += 2
+        self._scanned = 0
+        self._on_headers(buf[pos:end])
+        self._state = _DATA_START
+        return self._step_data_start(buf, end + 2)
+
+    def _step_data_start(self, buf: bytes, pos: int) -> int:
+        # Werkzeug's test client writes an empty part without the CRLF that
+        # ends its data: "<headers>CRLF CRLF--boundary". So "--boundary" right
+        # after the headers can be a delimiter.
+        dash_boundary = self._dash_boundary
+        if buf.startswith(dash_boundary, pos):
+            after = pos + len(dash_boundary)
+            kind = self._suffix(buf, after)
+            if kind == _NEED_MORE:
+                self._carry = buf[pos:]
+                return -1
+            if kind != _NOT_DELIMITER:
+                self._end_part()
+                return self._after_delimiter(kind, after)
+        elif len(buf) - pos < len(dash_boundary) and dash_boundary.startswith(
+            buf[pos:]
+        ):
+            self._carry = buf[pos:]
+            return -1
+        self._state = _DATA
+        return pos
+
+    def _step_padding(self, buf: bytes, pos: int) -> int:
+        padding_end = _NOT_PADDING_RE.search(buf, pos)
+        if padding_end is None:
+            return -1
+        pos = padding_end.start()
+        if buf.startswith(b"\r\n", pos):
+            self._state = _HEADERS
+            return pos + 2
+        if pos == len(buf) - 1 and buf[pos] == 13:  # CR
+            self._carry = buf[pos:]
+            return -1
+        raise _bad(
+            f"the delimiter after part {self._parts} is followed by something"
+            " other than spaces, tabs and CRLF."
+        )
+
+    def _step_preamble(self, buf: bytes, pos: int) -> int:
+        dash_boundary = self._dash_boundary
+        if self._at_start:
+            # The usual body starts with its first delimiter.
+            if len(buf) < len(dash_boundary) and dash_boundary.startswith(buf):
+                self._carry = buf
+                return -1
+            self._at_start = False
+            if buf.startswith(dash_boundary):
+                self._state = _FIRST
+                return len(dash_boundary)
+        # RFC 2046 allows text before the first delimiter, which starts a line.
+        line_start = b"\n" + dash_boundary
+        index = buf.find(line_start, pos)
         if index == -1:
-            # Keep only a tail that could hold the start of a split delimiter.
-            del buffer[: max(0, len(buffer) - len(self._delimiter) + 1)]
-            return b""
-        self._preamble = None
-        return bytes(buffer[index + 1 :])
+            # Keep only a tail that could start a split delimiter.
+            self._carry = buf[max(pos, len(buf) - len(line_start) + 1) :]
+            return -1
+        self._state = _FIRST
+        return index + len(line_start)
+
+    def _step_first(self, buf: bytes, pos: int) -> int:
+        follow = buf[pos : pos + 2]
+        if follow == b"\r\n":
+            self._state = _HEADERS
+            return pos + 2
+        if follow == b"--":
+            self._state = _DONE
+            return -1
+        if follow == b"\r" or follow == b"-":
+            self._carry = follow
+            return -1
+        raise _bad(
+            "the first boundary is not followed by CRLF (the boundary parameter"
+            " may not match the body)."
+        )
+
+    def _suffix(self, buf: bytes, after: int) -> int:
+        """Tell what the bytes after a possible delimiter at ``after`` make it."""
+        follow = buf[after : after + 2]
+        if follow == b"\r\n":
+            return _NEXT_PART
+        if follow == b"--":
+            return _CLOSE
+        if not follow:
+            return _NEED_MORE
+        first = follow[0]
+        if first == 32 or first == 9:  # space, tab
+            return _PAD
+        if len(follow) == 1 and (first == 13 or first == 45):  # CR, "-"
+            return _NEED_MORE
+        return _NOT_DELIMITER
+
+    def _after_delimiter(self, kind: int, after: int) -> int:
+        """Enter the state after a delimiter of ``kind``; return the position."""
+        if kind == _NEXT_PART:
+            self._state = _HEADERS
+            return after + 2
+        if kind == _CLOSE:
+            self._state = _DONE
+            return -1
+        self._state = _PADDING
+        return after
+
+    # The step for each state, indexed by state (_DONE never reaches _feed).
+    _steps: t.ClassVar[tuple[Callable[[MultipartParser, bytes, int], int], ...]] = (
+        _step_preamble,
+        _step_first,
+        _step_headers,
+        _step_data_start,
+        _step_data,
+        _step_padding,
+    )
 
     def close(
         self,
@@ -255,14 +516,7 @@ class MultipartParser:
 
         :raise BadRequest: If the body ended before the closing delimiter.
         """
-        if self._carry and not self._complete:
-            carry, self._carry = self._carry, b""
-            try:
-                self._parser.write(carry)
-            except FormParserError as e:
-                self._cleanup()
-                raise _bad(str(e)) from None
-        if not self._complete and self._seen_data:
+        if self._state != _DONE and self._seen_data:
             self._cleanup()
             raise _bad(
                 "the body ended before the closing boundary (the request was"
@@ -277,13 +531,8 @@ class MultipartParser:
 
         :return: The ``(fields, files)`` pairs, as :meth:`close` returns them.
         """
-        data = read(buffer_size)
-        while data:
-            # PERF: one chunk of look-ahead tells receive_data which chunk is
-            # the last one (see _write).
-            following = read(buffer_size)
-            self.receive_data(data, not following)
-            data = following
+        while data := read(buffer_size):
+            self.receive_data(data)
         return self.close()
 
     def _cleanup(self) -> None:
@@ -293,69 +542,30 @@ class MultipartParser:
         for _, storage in self.files:
             storage.close()
 
-    # python-multipart callbacks --------------------------------------------
+    # Parts -----------------------------------------------------------------
 
-    def _on_part_begin(self) -> None:
-        self._raw_headers = []
-
-    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header_name += data[start:end]
-
-    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def _on_header_end(self) -> None:
-        # NOTE: python-multipart admits only token characters in the name.
-        name = self._header_name.decode("latin-1")
-        value = self._header_value.decode("utf-8", "replace").strip(" \t")
-        self._raw_headers.append((name, value))
-        self._header_name = bytearray()
-        self._header_value = bytearray()
-
-    def _on_headers_finished(self) -> None:
-        self._headers_finished += 1
+    def _on_headers(self, block: bytes) -> None:
+        """Start a part from its header block (the lines, each with its CRLF)."""
         self._parts += 1
         if self._max_parts is not None and self._parts > self._max_parts:
             raise RequestEntityTooLarge(
                 f"The multipart/form-data body has more than max_form_parts"
                 f" (MAX_FORM_PARTS) of {self._max_parts} parts."
             )
-        raw_headers = self._raw_headers
-        for _, value in raw_headers:
-            if "\n" in value or "\x00" in value or "\r" in value:
-                # APPSEC: a NUL or LF inside a part header value; Headers
-                # refuses such values everywhere, so the part is refused here.
-                raise _bad(
-                    f"part {self._parts} has a header value with a control character."
-                )
-        # PERF: the values were just checked and python-multipart admits only
-        # token characters in names, so the write checks are not repeated.
-        headers = Headers._from_received(raw_headers)
-        disposition = headers.get("Content-Disposition")
-        if disposition is None:
-            raise _bad(f"part {self._parts} has no Content-Disposition header.")
-        self._headers = headers
-        # PERF: a form sends the same few Content-Disposition values on every
-        # request; their parsed name and filename are kept in a bounded cache.
-        parsed = _dispositions.get(disposition)
-        if parsed is None:
-            options = parse_options_header(disposition)[1]
-            parsed = _dispositions.put(
-                disposition, (options.get("name"), options.get("filename"))
-            )
-        self._name, self._filename = parsed
+        # PERF: a form sends the same few header blocks on every request;
+        # what they parse to is kept in a bounded cache (small blocks only).
+        part = _header_blocks.get(block)
+        if part is None:
+            part = _parse_header_block(block, self._parts)
+            if len(block) <= _CACHED_BLOCK_SIZE:
+                _header_blocks.put(block, part)
+        pairs, self._name, self._filename, self._file_length, self._charset = part
+        # A new list: the part's Headers can be changed by the application.
+        self._headers = Headers._from_received(list(pairs))
         if self._filename is None:
             self._chunks = []
             self._size = 0
         else:
-            declared = headers.get("Content-Length")
-            length: int | None = 0
-            if declared is not None:
-                try:
-                    length = parse_plain_int(declared)
-                except ValueError:
-                    length = 0
-            self._file_length = length
             self._file_chunks = []
             self._file_buffered = 0
             if not self._defer_container:
@@ -369,16 +579,20 @@ class MultipartParser:
             content_length=self._file_length,
         )
 
-    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+    def _on_data(self, data: bytes, start: int, end: int) -> None:
         if self._filename is not None:
             # PERF: file data is collected as memoryview slices (no copy) and
             # written in one call per _FILE_FLUSH_SIZE bytes and at the part's
             # end: growing the container by several small writes reallocates
-            # (and copies) its buffer each time. The bound keeps large files
+            # (and copies) its buffer each time. The bounds keep large files
             # streaming to the container as they arrive.
-            self._file_chunks.append(memoryview(data)[start:end])
+            chunks = self._file_chunks
+            chunks.append(memoryview(data)[start:end])
             self._file_buffered += end - start
-            if self._file_buffered >= _FILE_FLUSH_SIZE:
+            if (
+                self._file_buffered >= _FILE_FLUSH_SIZE
+                or len(chunks) >= _FILE_FLUSH_PIECES
+            ):
                 self._flush_file()
             return
         self._size += end - start
@@ -400,11 +614,9 @@ class MultipartParser:
             self._file_chunks = []
             self._file_buffered = 0
 
-    def _on_part_end(self) -> None:
+    def _end_part(self) -> None:
         if self._filename is None:
-            value = b"".join(self._chunks).decode(
-                _part_charset(self._headers), "replace"
-            )
+            value = b"".join(self._chunks).decode(self._charset, "replace")
             self.fields.append((self._name, value))
             self._chunks = []
             return
@@ -429,6 +641,3 @@ class MultipartParser:
                 ),
             )
         )
-
-    def _on_end(self) -> None:
-        self._complete = True
