@@ -1515,3 +1515,67 @@ def test_error_pages_are_html_whatever_the_response_class_default(
     assert isinstance(page, AppResponse)
     assert page.status_code == 403
     assert page.mimetype == "text/html"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["plain", "handler", "trap-config", "trap-override", "http-override", "abort"],
+)
+def test_routing_errors_answered_without_handling_methods_only_when_unobservable(
+    variant: str,
+) -> None:
+    # A 404/405 is answered as it is, without handle_user_exception, only
+    # when that would change nothing; each way of observing it is honoured.
+    calls: list[str] = []
+
+    class App(erlen.Flask):
+        if variant == "trap-override":
+
+            def trap_http_exception(self, e: Exception) -> bool:
+                calls.append("trap")
+                return super().trap_http_exception(e)
+
+        if variant == "http-override":
+
+            def handle_http_exception(self, e: t.Any) -> t.Any:
+                calls.append("http")
+                return super().handle_http_exception(e)
+
+    app = App(__name__)
+
+    @app.route("/only-get")
+    def only_get() -> str:
+        if variant == "abort":
+            erlen.abort(404)
+        return "ok"
+
+    if variant == "handler":
+
+        @app.errorhandler(404)
+        def not_found(e: t.Any) -> tuple[str, int]:
+            calls.append("handler")
+            return "custom", 404
+
+    if variant == "trap-config":
+        app.config["TRAP_HTTP_EXCEPTIONS"] = True
+    client = app.test_client()
+    if variant == "trap-config":
+        # Trapped: re-raised, so answered as an unhandled exception.
+        assert client.get("/nope").status_code == 500
+        return
+    assert client.get("/nope").status_code == 404
+    response = client.post("/only-get")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert client.get("/only-get").status_code == (404 if variant == "abort" else 200)
+    if variant == "handler":
+        assert client.get("/nope").text == "custom"
+    # One call per 404/405 answered through the handling methods.
+    expected = {
+        "plain": [],
+        "abort": [],
+        "handler": ["handler", "handler"],
+        "trap-override": ["trap", "trap"],
+        "http-override": ["http", "http"],
+    }[variant]
+    assert calls == expected

@@ -34,6 +34,8 @@ from .exceptions import BadRequest
 from .exceptions import BadRequestKeyError
 from .exceptions import HTTPException
 from .exceptions import InternalServerError
+from .exceptions import MethodNotAllowed
+from .exceptions import NotFound
 from .exceptions import RequestRedirect
 from .exceptions import RoutingException
 from .globals import _cv_app
@@ -104,6 +106,12 @@ _PIPELINE_METHODS = (
     "ensure_sync",
     "async_to_sync",
 )
+
+
+# The routing errors full_dispatch_request may answer without the handling
+# methods (see Flask._erlen_answers_quietly).
+_QUIET_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
+_HTTP_ERROR_METHODS = frozenset({"handle_user_exception", "handle_http_exception"})
 
 
 def _make_timedelta(value: t.Any) -> t.Any:
@@ -975,11 +983,9 @@ class Flask(Scaffold):
         if type(e).get_headers is _HTTP_EXCEPTION_GET_HEADERS:
             code = e.code
             if code is not None and response_class.default_mimetype == "text/html":
-                # PERF: the constructor's plain path (a body alone, about
-                # half the cost), then the code: the same response.
-                rv = response_class(e.get_body())
-                rv.status_code = code
-                return rv
+                # PERF: the constructor's plain path (a body and an int
+                # code, about half the cost): the same response.
+                return response_class(e.get_body(), code)
             return response_class(e.get_body(), e.code, mimetype="text/html")
         return response_class(e.get_body(), e.code, e.get_headers())
 
@@ -1011,6 +1017,8 @@ class Flask(Scaffold):
     def _find_error_handler(
         self, e: BaseException, blueprints: list[str]
     ) -> t.Callable[[t.Any], t.Any] | None:
+        if not self.error_handler_spec:  # PERF: no handler anywhere
+            return None
         exc_class = type(e)
         code = getattr(e, "code", None) if _is_http_exception(e) else None
         names = (*blueprints, None)
@@ -1035,8 +1043,8 @@ class Flask(Scaffold):
         trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
         if (
             trap_bad_request is None
-            and self.debug
             and isinstance(e, BadRequestKeyError)
+            and self.debug
         ):
             return True
         if trap_bad_request:
@@ -1234,8 +1242,25 @@ class Flask(Scaffold):
             if rv is None:
                 rv = self.dispatch_request()
         except Exception as e:
-            rv = self.handle_user_exception(e)
+            if e.__class__ in _QUIET_ROUTING_ERRORS and self._erlen_answers_quietly():
+                # PERF: a 404/405 with no handler to run is its own answer,
+                # as handle_http_exception would return it.
+                rv = e
+            else:
+                rv = self.handle_user_exception(e)
         return self.finalize_request(rv)
+
+    def _erlen_answers_quietly(self) -> bool:
+        # Whether handle_user_exception would return a 404/405 unchanged:
+        # neither it, handle_http_exception nor trap_http_exception is
+        # overridden, nothing traps HTTP errors, and no error handler exists.
+        return not (
+            self.error_handler_spec
+            or self._erlen_overridden & _HTTP_ERROR_METHODS
+            or self.config["TRAP_HTTP_EXCEPTIONS"]
+            or type(self).trap_http_exception is not Flask.trap_http_exception
+            or "trap_http_exception" in self.__dict__
+        )
 
     def preprocess_request(self) -> t.Any:
         """Run URL value preprocessors and before_request functions."""

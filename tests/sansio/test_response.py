@@ -100,6 +100,15 @@ def test_get_content_type(mimetype: str, expected: str) -> None:
 def test_status_values(value: object, line: str, code: int) -> None:
     r = Response(status=value)  # type: ignore[arg-type]
     assert (r.status, r.status_code) == (line, code)
+    # A str or bytes body with an int status takes the constructor's plain
+    # path: the same status and headers as the general one.
+    for body in ("x", b"x"):
+        r = Response(body, status=value)  # type: ignore[arg-type]
+        assert (r.status, r.status_code) == (line, code)
+        assert r.headers.to_wsgi_list() == [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", "1"),
+        ]
     r = Response()
     r.status_code = value  # type: ignore[assignment]
     assert (r.status, r.status_code) == (line, code)
@@ -111,6 +120,8 @@ def test_status_values(value: object, line: str, code: int) -> None:
 def test_invalid_status_values(value: object) -> None:
     with pytest.raises(ValueError, match="status"):
         Response(status=value)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="status"):
+        Response("x", status=value)  # type: ignore[arg-type]
     r = Response()
     with pytest.raises(ValueError, match="status"):
         r.status = value  # type: ignore[assignment]

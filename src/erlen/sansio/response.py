@@ -475,7 +475,7 @@ class Response:
         if (
             (response.__class__ is str or response.__class__ is bytes)
             and headers is None
-            and status is None
+            and (status is None or status.__class__ is int)
             and content_type is None
             and self._plain_init
         ):
@@ -490,7 +490,14 @@ class Response:
                 or cache[1] is not cls.default_status
             ):
                 cache = cls._compute_defaults()
-            self._status, self._status_code = cache[3]
+            if status is None:
+                self._status, self._status_code = cache[3]
+            else:
+                line = _STATUS_LINES.get(status)
+                if line is None:
+                    self._status, self._status_code = _clean_status(status)
+                else:
+                    self._status, self._status_code = line, status
             if mimetype is None:
                 ct_pair = cache[2]
             else:
