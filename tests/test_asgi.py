@@ -99,6 +99,36 @@ def test_build_environ() -> None:
     assert environ["SERVER_NAME"] == "localhost"
 
 
+def test_build_environ_path_info_without_root_path() -> None:
+    # Without a root_path, PATH_INFO comes from a cache of raw paths: the
+    # same answers the first time and the next, and long paths are not kept.
+    long_path = b"/" + b"x" * asgi_module._PATH_INFO_MAX
+    cases = [
+        (b"/plain", "/plain"),
+        (b"/q?x=1", "/q"),
+        (b"/a%20b%2Fc", "/a b/c"),
+        (b"/both%3F?y", "/both?"),
+        ("/é".encode(), "/é".encode().decode("latin-1")),
+        (long_path, long_path.decode()),
+    ]
+    for raw_path, expected in cases:
+        for _ in range(2):
+            environ = build_environ(_scope(raw_path=raw_path), None)  # type: ignore[arg-type]
+            assert environ["PATH_INFO"] == expected
+            assert environ["SCRIPT_NAME"] == ""
+    assert asgi_module._PATH_INFOS[b"/a%20b%2Fc"] == "/a b/c"
+    assert long_path not in asgi_module._PATH_INFOS
+    # No raw_path: the decoded path, as before.
+    environ = build_environ(_scope("/p q", raw_path=None), None)  # type: ignore[arg-type]
+    assert environ["PATH_INFO"] == "/p q"
+    # An empty or missing query string gives "".
+    for extra in ({"query_string": b""}, {}):
+        scope = _scope(**extra)
+        if not extra:
+            del scope["query_string"]
+        assert build_environ(scope, None)["QUERY_STRING"] == ""  # type: ignore[arg-type]
+
+
 def test_raw_headers_not_merged(app: erlen.Flask) -> None:
     @app.route("/")
     def index() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import sys
 import threading
 import typing as t
 from functools import update_wrapper
@@ -54,13 +55,12 @@ def thread_loop() -> asyncio.AbstractEventLoop:
 
 
 def _in_running_loop() -> bool:
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+    # PERF: called for each coroutine run from sync code. No import statement
+    # (about 1k instructions each time, even when loaded), and no RuntimeError
+    # made and caught when no loop runs (the WSGI case): a loop can only run
+    # once asyncio is loaded, and _get_running_loop() answers None.
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
 
 
 def run_coroutine_sync(coro: t.Coroutine[t.Any, t.Any, T]) -> T:

@@ -18,7 +18,6 @@ from . import signals
 from . import wsgi as _wsgi
 from ._async import async_to_sync as _async_to_sync
 from ._async import iscoroutinefunction as _iscoroutinefunction
-from ._async import resume_in_context as _resume_in_context
 from ._async import run_in_context as _run_in_context
 from ._async import SyncIterator as _SyncIterator
 from ._cache import BoundedCache
@@ -84,9 +83,40 @@ _HTTP_EXCEPTION_GET_HEADERS = HTTPException.get_headers
 _APP_SCOPE: tuple[str | None, ...] = (None,)
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
-#: A call the pipeline asks its driver to make: ``(function, args, kwargs)``.
-_Call = tuple[t.Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
-_Gen = t.Generator[_Call, t.Any, T]
+
+class _Call(tuple[t.Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]):
+    """A call a pipeline step asks its driver to make: ``(function, args, kwargs)``.
+
+    A class of its own, so that the event loop's driver tells it apart from
+    what an awaited coroutine yields (a future, or None).
+    """
+
+    __slots__ = ()
+
+
+#: A pipeline step: yields calls for its driver (and, on the event loop, what
+#: the coroutines it awaits yield), returns its result.
+_Gen = t.Generator[t.Any, t.Any, T]
+
+#: ``inspect.CO_ITERABLE_COROUTINE``: a generator that may ``yield from`` a
+#: coroutine (what ``types.coroutine`` sets).
+_CO_ITERABLE_COROUTINE = 0x100
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def _awaits(func: F) -> F:
+    """Let the generator function ``func`` ``yield from`` coroutines.
+
+    PERF: on the event loop a step runs a coroutine function in place, as
+    ``await`` would (``types.coroutine`` without its wrapper and its typing):
+    a coroutine that finishes without waiting costs no trip through the
+    driver, and what one waits on passes through the step to the driver.
+    """
+    code = func.__code__
+    func.__code__ = code.replace(co_flags=code.co_flags | _CO_ITERABLE_COROUTINE)
+    return func
+
 
 # The overridable pipeline methods. When a subclass or the instance replaces
 # one of them, the app is served by the plain sync methods, which call the
@@ -1384,13 +1414,22 @@ class Flask(Scaffold):
             ctx.pop(self._before_pop(environ, error))
 
     # The generator steps, for apps with coroutine functions. ``inline``
-    # (ctx._erlen_inline): the driver would only call a sync function in
-    # place (every driver but the event loop's), so the step calls it
-    # itself and an all-sync stretch never yields.
+    # (ctx._erlen_inline) tells the two drivers apart:
+    # - inline (every driver but the event loop's): a sync function is
+    #   called in place, and a coroutine function is handed to the driver
+    #   as a _Call (it runs it as a task in the request's context).
+    # - not inline (the event loop's driver): a coroutine function runs in
+    #   the step itself (``yield from``, as ``await`` does; see _awaits),
+    #   and a sync function is handed to the driver as a _Call (it runs it
+    #   in a worker thread, so that it never blocks the loop).
+    # So each call site reads ``if _is_coroutine_function(func) == inline:``
+    # (the driver makes the call) ``else:`` (the step makes it).
     # PERF: a request is one generator, _handle_gen, plus _finalize_gen
     # (shared with the error path): its sections follow the plain methods
-    # of the same names.
+    # of the same names. On the event loop, coroutine functions that never
+    # wait (most) make the whole request one send() into it.
 
+    @_awaits
     def _finalize_gen(
         self, rv: t.Any, from_error_handler: bool = False
     ) -> _Gen[Response]:
@@ -1400,19 +1439,23 @@ class Flask(Scaffold):
         try:
             # process_response
             for func in ctx._after_request_functions:
-                if inline and not _is_coroutine_function(func):
-                    response = func(response)
+                if _is_coroutine_function(func) == inline:
+                    response = yield _Call((func, (response,), {}))
                 else:
-                    response = yield func, (response,), {}
+                    response = func(response) if inline else (yield from func(response))
             bps = ctx.request.blueprints
             after_request_funcs = self.after_request_funcs
             for name in (*bps, None) if bps else _APP_SCOPE:
                 if name in after_request_funcs:
                     for func in reversed(after_request_funcs[name]):
-                        if inline and not _is_coroutine_function(func):
-                            response = func(response)
+                        if _is_coroutine_function(func) == inline:
+                            response = yield _Call((func, (response,), {}))
                         else:
-                            response = yield func, (response,), {}
+                            response = (
+                                func(response)
+                                if inline
+                                else (yield from func(response))
+                            )
             if ctx._session is not None:
                 self._save_session(ctx, response)
             if signals._loaded:  # PERF: no call while no signal exists
@@ -1425,22 +1468,33 @@ class Flask(Scaffold):
             )
         return response
 
-    def _handle_user_exception_gen(self, e: Exception) -> _Gen[t.Any]:
+    @_awaits
+    def _call_gen(
+        self, func: t.Callable[..., t.Any], arg: t.Any, inline: bool
+    ) -> _Gen[t.Any]:
+        # ``func(arg)`` as the steps call a function, for the rare paths
+        # (error handlers).
+        if _is_coroutine_function(func) == inline:
+            return (yield _Call((func, (arg,), {})))
+        return func(arg) if inline else (yield from func(arg))
+
+    def _handle_user_exception_gen(self, e: Exception, inline: bool) -> _Gen[t.Any]:
         if self._is_handled_as_http(e):
             handler = self._http_error_handler(e)
             if handler is None:
                 return e
         else:
             handler = self._user_error_handler(e)
-        return (yield handler, (e,), {})
+        return (yield from self._call_gen(handler, e, inline))
 
-    def _handle_exception_gen(self, e: Exception) -> _Gen[Response]:
+    def _handle_exception_gen(self, e: Exception, inline: bool) -> _Gen[Response]:
         server_error = self._server_error(e)
         handler = self._server_error_handler(server_error)
         if handler is not None:
-            server_error = yield handler, (server_error,), {}
+            server_error = yield from self._call_gen(handler, server_error, inline)
         return (yield from self._finalize_gen(server_error, True))
 
+    @_awaits
     def _teardown_request_gen(self, exc: BaseException | None) -> _Gen[None]:
         ctx = _cv_request.get()
         inline = ctx._erlen_inline
@@ -1449,20 +1503,21 @@ class Flask(Scaffold):
         for name in (*bps, None) if bps else _APP_SCOPE:
             if name in teardown_request_funcs:
                 for func in reversed(teardown_request_funcs[name]):
-                    if inline and not _is_coroutine_function(func):
-                        func(exc)
+                    if _is_coroutine_function(func) == inline:
+                        yield _Call((func, (exc,), {}))
                     else:
-                        yield func, (exc,), {}
+                        func(exc) if inline else (yield from func(exc))
         self._send("request_tearing_down", exc=exc)
 
+    @_awaits
     def _teardown_appcontext_gen(self, exc: BaseException | None) -> _Gen[None]:
         ctx = _cv_request.get(None)
         inline = ctx is None or ctx._erlen_inline
         for func in reversed(self.teardown_appcontext_funcs):
-            if inline and not _is_coroutine_function(func):
-                func(exc)
+            if _is_coroutine_function(func) == inline:
+                yield _Call((func, (exc,), {}))
             else:
-                yield func, (exc,), {}
+                func(exc) if inline else (yield from func(exc))
         self._send("appcontext_tearing_down", exc=exc)
 
     def _pop_gen(self, ctx: RequestContext, exc: BaseException | None) -> _Gen[None]:
@@ -1494,8 +1549,12 @@ class Flask(Scaffold):
             finally:
                 ctx.pop(exc)
 
+    @_awaits
     def _handle_gen(
-        self, environ: dict[str, t.Any], inline: bool = True
+        self,
+        environ: dict[str, t.Any],
+        inline: bool = True,
+        out: list[Response] | None = None,
     ) -> _Gen[Response]:
         ctx = self.request_context(environ)
         ctx._erlen_inline = inline
@@ -1518,10 +1577,10 @@ class Flask(Scaffold):
                     for name in names:
                         if name in before_request_funcs:
                             for func in before_request_funcs[name]:
-                                if inline and not _is_coroutine_function(func):
-                                    rv = func()
+                                if _is_coroutine_function(func) == inline:
+                                    rv = yield _Call((func, (), {}))
                                 else:
-                                    rv = yield func, (), {}
+                                    rv = func() if inline else (yield from func())
                                 if rv is not None:
                                     break
                             if rv is not None:
@@ -1531,20 +1590,24 @@ class Flask(Scaffold):
                         view = self._matched_view(req)
                         if view is None:
                             rv = self.make_default_options_response()
-                        elif inline and not _is_coroutine_function(view):
-                            rv = view(**req.view_args)  # type: ignore[arg-type]
+                        elif _is_coroutine_function(view) == inline:
+                            rv = yield _Call((view, (), req.view_args))  # type: ignore[arg-type]
                         else:
-                            rv = yield view, (), req.view_args  # type: ignore[misc]
+                            kwargs: t.Any = req.view_args
+                            rv = (
+                                view(**kwargs)
+                                if inline
+                                else (yield from view(**kwargs))
+                            )
                 except Exception as e:
-                    rv = yield from self._handle_user_exception_gen(e)
+                    rv = yield from self._handle_user_exception_gen(e, inline)
                 response = yield from self._finalize_gen(rv)
             except Exception as e:
                 error = e
-                response = yield from self._handle_exception_gen(e)
+                response = yield from self._handle_exception_gen(e, inline)
             except BaseException:
                 error = sys.exc_info()[1]
                 raise
-            return response
         finally:
             error = self._before_pop(environ, error)
             if (
@@ -1555,42 +1618,61 @@ class Flask(Scaffold):
                 yield from self._pop_gen(ctx, error)
             else:  # PERF: nothing to run at teardown
                 ctx.pop(error)
+        # PERF: with ``out``, the response goes there and the generator
+        # returns None, so that ``next(gen, default)`` sees it end without
+        # a StopIteration being made and caught (about 2k instructions).
+        # (Typed for the caller without ``out``, the one that reads the result.)
+        return response if out is None else out.append(response)  # type: ignore[return-value,func-returns-value]
 
     async def _drive_async(
         self,
-        gen: _Gen[T],
+        gen: _Gen[t.Any],
         context: contextvars.Context,
-        call: tuple[t.Any, t.Any, t.Any],
-    ) -> T:
-        # Runs in the calling task; every step of the pipeline and of its
-        # coroutine functions runs in ``context``, and sync functions run in
-        # a worker thread in that same context object (entered by one
-        # thread at a time: never here while awaiting). One context per
-        # request keeps ContextVar tokens valid wherever a step pushed them.
-        # PERF: no task per request, no extra turn of the event loop, and
-        # the context is entered once per stretch of work that needs no
-        # waiting (_advance_in_context), not once per step. ``call`` is what
-        # the first stretch stopped at.
+        yielded: t.Any,
+        out: list[Response],
+    ) -> Response:
+        # The event loop's driver, in the calling task (no task per request),
+        # once the first stretch of ``gen`` (run by _erlen_handle_async)
+        # stopped at ``yielded``: a _Call for a sync function, or what a
+        # coroutine function running in ``gen`` waits on (a future, or None
+        # for one turn of the loop), which is awaited here as a task would.
+        # The response is put in ``out`` when ``gen`` ends.
+        # ``gen`` runs in ``context`` one stretch at a time, and a sync
+        # function runs in a worker thread in that same context object
+        # (entered by one thread at a time: never here while awaiting). One
+        # context per request keeps ContextVar tokens valid wherever a step
+        # pushed them.
         run = context.run
+        send = gen.send
         value: t.Any = None
         error: BaseException | None = None
         try:
             while True:
-                func, args, kwargs = call
                 try:
-                    if func is None:
-                        # A coroutine function suspended: ``args`` is the
-                        # coroutine, ``kwargs`` what it waits on.
-                        value = await _resume_in_context(args, context, kwargs)
-                    else:
-                        # Sync code never blocks the loop.
+                    if yielded.__class__ is _Call:
+                        func, args, kwargs = yielded
                         value = await _asgi.run_sync(context, func, *args, **kwargs)
+                    elif yielded is None:
+                        # A bare yield (asyncio.sleep(0)): one turn of the loop.
+                        import asyncio  # PERF: not at module level (import time)
+
+                        await asyncio.sleep(0)
+                    else:
+                        # As a task does: take over the wait (the future
+                        # refuses a second waiter while marked blocking). The
+                        # future's own __await__ in ``gen`` reads its result
+                        # when resumed.
+                        yielded._asyncio_future_blocking = False
+                        await yielded
                 except BaseException as e:
                     error = e
-                call = run(_advance_in_context, gen, value, error)
+                if error is None:
+                    yielded = run(send, value)
+                else:
+                    yielded = run(gen.throw, error)
                 value = error = None
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+        except StopIteration:
+            return out[0]
 
     # -- protocol entry points ------------------------------------------------
 
@@ -1605,16 +1687,12 @@ class Flask(Scaffold):
         # sync function runs in ``context``; coroutine functions run as tasks
         # in it on the thread's loop (never while ``context`` is entered).
         run = context.run
-        iscoroutinefunction = _iscoroutinefunction
         try:
             call = run(next, gen)
             while True:
                 func, args, kwargs = call
                 try:
-                    if iscoroutinefunction(func):
-                        value = _run_in_context(func(*args, **kwargs), context)
-                    else:
-                        value = run(func, *args, **kwargs)
+                    value = _run_in_context(func(*args, **kwargs), context)
                 except BaseException as e:
                     call = run(gen.throw, e)
                 else:
@@ -1636,14 +1714,14 @@ class Flask(Scaffold):
             # Every user function is sync: the whole chain in one worker
             # thread call.
             return _asgi.run_sync(context, self._erlen_handle, environ)
-        gen = self._handle_gen(environ, inline=False)
+        out: list[Response] = []
+        gen = self._handle_gen(environ, False, out)
         # PERF: the first stretch of work runs here; a coroutine is made only
         # when the request has to wait.
-        try:
-            call = context.run(_advance_in_context, gen, None, None)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        return self._drive_async(gen, context, call)
+        yielded = context.run(next, gen, out)  # ``out`` when gen ended
+        if yielded is out:
+            return out[0]
+        return self._drive_async(gen, context, yielded, out)
 
     async def _erlen_lifespan(self, phase: str) -> None:
         """Run the before_serving or after_serving functions."""
@@ -1756,37 +1834,6 @@ class Flask(Scaffold):
             options.pop(name, None)
         print(f" * Serving erlen app '{self.name}' on http://{host}:{port}", flush=True)
         run_simple(host, port, self, **options)
-
-
-def _advance_in_context(
-    gen: _Gen[t.Any], value: t.Any, error: BaseException | None
-) -> tuple[t.Any, t.Any, t.Any]:
-    """Go on with the pipeline ``gen`` until its driver must wait; run in its context.
-
-    Sends ``value`` (or throws ``error``) into ``gen``, then runs each
-    coroutine function it asks for up to its first suspension: most finish
-    at once, and their result goes straight back into ``gen``. Returns
-    ``(func, args, kwargs)`` for a sync function to run in a worker thread,
-    or ``(None, coro, awaited)`` for a coroutine that suspended. When ``gen``
-    finishes, its StopIteration propagates.
-    """
-    while True:
-        if error is None:
-            func, args, kwargs = gen.send(value)
-        else:
-            func, args, kwargs = gen.throw(error)
-        if not _is_coroutine_function(func):
-            return func, args, kwargs
-        value = error = None
-        try:
-            coro = func(*args, **kwargs)
-            yielded = coro.send(None)
-        except StopIteration as stop:
-            value = stop.value
-        except BaseException as e:
-            error = e
-        else:
-            return None, coro, yielded
 
 
 _WERKZEUG_ONLY_RUN_OPTIONS = (
