@@ -241,9 +241,10 @@ def _unquote_ascii(text: str, errors: str) -> str:
     the escapes made here are interpreted. A malformed escape (``%zz``, a
     trailing ``%``) makes the codec fail; urllib then keeps it literally.
     """
-    data = text.encode("ascii")
-    if b"\\" in data:
-        data = data.replace(b"\\", b"\\\\")
+    # PERF: replace() alone (it returns the bytes themselves when there is
+    # nothing to replace); ``b"x" in data`` costs more on 3.11, as it first
+    # tries the operand as an int.
+    data = text.encode("ascii").replace(b"\\", b"\\\\")
     try:
         raw = _escape_decode(data.replace(b"%", b"\\x"))[0]
     except ValueError:
@@ -269,12 +270,14 @@ def _decode_all_fields(qs: bytes, errors: str) -> list[tuple[str, str]] | None:
     fields = (len(separators) >> 1) + 1
     if separators != b"=&" * (fields - 1) + b"=":
         return None
-    data = qs.replace(b"&", b"\x00").replace(b"=", b"\x00")
-    if b"+" in data:
-        data = data.replace(b"+", b" ")
-    if b"\\" in data:
-        # Only the escapes made below may be interpreted by the codec.
-        data = data.replace(b"\\", b"\\\\")
+    # NOTE: only the escapes made below may be interpreted by the codec,
+    # hence the doubled backslashes (replace() alone: see _unquote_ascii).
+    data = (
+        qs.replace(b"&", b"\x00")
+        .replace(b"=", b"\x00")
+        .replace(b"+", b" ")
+        .replace(b"\\", b"\\\\")
+    )
     try:
         raw = _escape_decode(data.replace(b"%", b"\\x"))[0]
     except ValueError:
