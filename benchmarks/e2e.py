@@ -183,7 +183,13 @@ def start(server: str, app: str, log_dir: str) -> Server:
     """Start ``app`` under ``server`` on a free loopback port (not yet ready)."""
     port = _free_port()
     cmd = [part.replace("{port}", str(port)) for part in SERVERS[server][1]]
-    env = dict(os.environ, ERLEN_BENCH_APP=app, PYTHONPATH=str(c.ROOT))
+    # The checkout's own src/ first: a worktree's servers must load its erlen,
+    # not the editable install's.
+    env = dict(
+        os.environ,
+        ERLEN_BENCH_APP=app,
+        PYTHONPATH=os.pathsep.join([str(c.ROOT / "src"), str(c.ROOT)]),
+    )
     log_path = os.path.join(log_dir, f"{server}-{app}.log")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
