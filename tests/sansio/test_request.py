@@ -697,6 +697,11 @@ def test_check_json_depth() -> None:
     assert info.value.max_depth == 2
     with pytest.raises(JSONDepthError):
         check_json_depth(b"[[[]]]", 2)
+    # Data no longer than the limit is not scanned; it cannot nest deeper.
+    check_json_depth(b"[[[", 3)
+    check_json_depth("[[[[", 4)
+    with pytest.raises(JSONDepthError):
+        check_json_depth(b"[[[[", 3)
 
 
 def test_utf16_quote_cannot_hide_brackets() -> None:
