@@ -563,3 +563,83 @@ def test_blueprint_without_processors_gets_the_app_ones(interface):
     app.register_blueprint(bp, url_prefix="/q")
     client = app.test_client(asgi=interface == "asgi")
     assert client.get("/q/").text == "app quiet"
+
+
+# -- the template class's context ---------------------------------------------
+
+
+def _plain_jinja_context(template, vars=None, shared=False, locals=None):
+    """The context Jinja's own Template.new_context builds for ``template``."""
+    return jinja2.Template.new_context(template, vars, shared, locals)
+
+
+def test_templates_are_erlen_templates():
+    app = make_app()
+    with app.app_context():
+        template = app.jinja_env.from_string("{{ x }}")
+        assert isinstance(template, erlen.templating.Environment.template_class)
+        assert isinstance(template, jinja2.Template)
+
+
+@pytest.mark.parametrize(
+    ("vars", "shared", "locals"),
+    [
+        (None, False, None),
+        ({"a": 1, "range": "mine"}, False, None),
+        ({"a": 1}, False, {"b": 2, "c": jinja2.runtime.missing}),
+        ({"a": 1}, True, {"b": 2}),
+        ({"a": 1}, True, None),
+    ],
+)
+def test_new_context_matches_jinja(vars, shared, locals):
+    app = make_app()
+    with app.app_context():
+        env = app.jinja_env
+        template = env.from_string("{{ x }}", globals={"x": 1, "url_for": "t"})
+        env.globals["late"] = "added after loading"
+        ours = template.new_context(
+            None if vars is None else dict(vars), shared, locals
+        )
+        theirs = _plain_jinja_context(
+            template, None if vars is None else dict(vars), shared, locals
+        )
+        assert list(ours.parent.items()) == list(theirs.parent.items())
+        assert ours.globals_keys == theirs.globals_keys
+        if not shared:
+            assert ours.parent["late"] == "added after loading"
+            assert ours.parent["url_for"] == "t"
+
+
+class _Missing(dict):
+    def __missing__(self, key):
+        return f"missing {key}"
+
+
+@pytest.mark.parametrize(
+    "make_globals",
+    [
+        lambda env: jinja2.utils.LRUCache(5),
+        lambda env: __import__("collections").ChainMap(_Missing(), env.globals),
+        lambda env: {"range": "plain dict"},
+    ],
+    ids=["other-mapping", "dict-subclass-map", "plain-dict"],
+)
+def test_new_context_falls_back_to_jinja(make_globals):
+    app = make_app()
+    with app.app_context():
+        template = app.jinja_env.from_string("{{ range }}")
+        template.globals = make_globals(app.jinja_env)
+        ours = template.new_context({"a": 1})
+        theirs = _plain_jinja_context(template, {"a": 1})
+        assert list(ours.parent.items()) == list(theirs.parent.items())
+        assert ours.globals_keys == theirs.globals_keys
+
+
+def test_render_sees_template_and_environment_globals():
+    app = make_app()
+    with app.test_request_context():
+        env = app.jinja_env
+        template = env.from_string("{{ a }} {{ b }} {{ c }}", globals={"a": "tpl"})
+        env.globals.update(a="env", b="env")
+        assert erlen.render_template(template, c="ctx") == "tpl env ctx"
+        assert erlen.render_template(template, a="ctx", c="ctx") == "ctx env ctx"

@@ -54,6 +54,12 @@ _PATH_SAFE = "%!$&'()*+,/:=@"
 # their quoted form); cleared when full, so untrusted input cannot grow them.
 _checked_names: BoundedCache[str, str] = BoundedCache(256)
 _quoted_paths: BoundedCache[str, str] = BoundedCache(256)
+# The pairs of recently parsed Cookie headers, keyed by the raw header. A
+# client sends the same header with each request until a cookie changes.
+_parsed_headers: BoundedCache[str, tuple[tuple[str, str], ...]] = BoundedCache(256)
+# APPSEC: longer headers are parsed every time, so that the cache holds at
+# most 256 short strings whatever clients send.
+_MAX_CACHED_HEADER = 2048
 
 
 def _unslash(match: re.Match[bytes]) -> bytes:
@@ -116,6 +122,41 @@ def parse_cookie_pairs(header: str | bytes | None) -> list[tuple[str, str]]:
         if pos >= len(header):
             break
     return out
+
+
+def cookie_lists(header: str) -> dict[str, list[str]]:
+    """Return a request's ``Cookie`` header as a new dict of name to values.
+
+    The values of each name are a new list, in order: the internal form of
+    :class:`~erlen.datastructures.MultiDict`. The header is a WSGI-style
+    latin-1 ``str``; UTF-8 tunnelled through latin-1 is decoded to text,
+    and the pairs are those of :func:`parse_cookie_pairs`, as
+    :func:`erlen.http.parse_cookie` returns them.
+    """
+    pairs = _parsed_headers.get(header)
+    if pairs is None:
+        text = header
+        if not text.isascii():
+            try:
+                text = text.encode("latin-1").decode("utf-8")
+            except UnicodeError:
+                # NOTE: already text (or not UTF-8): keep it, as parse_cookie.
+                pass
+        pairs = tuple(parse_cookie_pairs(text))
+        if len(header) <= _MAX_CACHED_HEADER:
+            _parsed_headers.put(header, pairs)
+    # PERF: names are rarely repeated; one dict comprehension builds the
+    # lists, and a repeat (the dict came out shorter) is built again below.
+    lists = {name: [value] for name, value in pairs}
+    if len(lists) != len(pairs):
+        lists = {}
+        for name, value in pairs:
+            values = lists.get(name)
+            if values is None:
+                lists[name] = [value]
+            else:
+                values.append(value)
+    return lists
 
 
 def _check_attr(what: str, value: str, pattern: re.Pattern[str]) -> None:
@@ -235,8 +276,9 @@ def dump_cookie(
     # checked (and encoded or quoted) forms are remembered in bounded caches;
     # attributes are appended in straight-line code, in Werkzeug's order.
     name = _checked_names.get(key) or _checked_name(key)
-    # PERF: the usual value needs no quotes, checked without a call.
-    if _no_quote_match(value) is None:
+    # PERF: the usual value needs no quotes: ASCII letters and digits are
+    # checked by two string methods, anything else by the regex.
+    if not (value.isalnum() and value.isascii()) and _no_quote_match(value) is None:
         value = _quote_value(value)
     rv = f"{name}={value}"
     if domain is not None:

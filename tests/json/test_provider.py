@@ -205,6 +205,52 @@ def test_loads_and_load():
         ours.loads("{")
 
 
+def _loads_outcome(loads, doc):
+    try:
+        return ("ok", repr(loads(doc)))
+    except (ValueError, UnicodeError) as e:
+        return (type(e), str(e))
+
+
+LOADS_BYTES = [
+    b"",
+    b"1",
+    b"12",
+    b"[1]",
+    b'{"a": "\xc3\xa9"}',
+    b"\xef\xbb\xbf[1]",
+    b"\xff\xfe[\x00]\x00",
+    b"\xfe\xff\x00[\x00]",
+    b"[\x00]\x00",
+    b"\x00[\x00]",
+    b"[\x001",
+    b"1\x00",
+    b"\x00\x00\x00[",
+    b'"\xed\xa0\x80"',
+    b'"\xff"',
+    b"{",
+    b"[1] x",
+    '"\u00e9"'.encode("utf-16"),
+    "[1]".encode("utf-32-le"),
+    "[1]".encode("utf-16-be"),
+]
+
+
+@pytest.mark.parametrize("doc", LOADS_BYTES)
+def test_loads_bytes_like_json(doc):
+    app, ours, _ = pair()
+    assert _loads_outcome(ours.loads, doc) == _loads_outcome(json.loads, doc)
+    assert _loads_outcome(ours.loads, bytearray(doc)) == _loads_outcome(
+        json.loads, bytearray(doc)
+    )
+
+
+@given(st.binary(max_size=8))
+def test_loads_generated_bytes_like_json(doc):
+    app, ours, _ = pair()
+    assert _loads_outcome(ours.loads, doc) == _loads_outcome(json.loads, doc)
+
+
 def test_dump_writes_to_file():
     app, ours, _ = pair()
     fp = io.StringIO()

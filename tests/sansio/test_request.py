@@ -201,6 +201,63 @@ def test_cookies() -> None:
     assert make().cookies == {}
 
 
+COOKIE_HEADERS = [
+    "",
+    "a=1",
+    "a=1; b=2; a=3",
+    "b=2; a=1; b=3; b=4",
+    "a = 1 ;  b\t=\t2",
+    'a="with \\"escaped\\" quotes"; b',
+    "a=1; bad cookie; c=3",
+    "a=\xc3\xa9; b=\xe9",
+    "a=" + "x" * 3000,
+]
+
+
+@pytest.mark.parametrize("header", COOKIE_HEADERS)
+@pytest.mark.parametrize("repeat", [1, 2])
+def test_cookies_match_parse_cookie(header: str, repeat: int) -> None:
+    from erlen.http import parse_cookie
+
+    expected = parse_cookie(header, cls=ImmutableMultiDict)
+    for _ in range(repeat):
+        cookies = make(headers=[("Cookie", header)]).cookies
+        assert type(cookies) is ImmutableMultiDict
+        assert list(cookies.lists()) == list(expected.lists())
+        assert list(cookies.items(multi=True)) == list(expected.items(multi=True))
+        assert cookies == expected
+
+
+def test_cookies_of_a_cached_header_are_new_objects() -> None:
+    from erlen import _cookies
+
+    header = "k=v; k=w; z=1"
+    first = make(headers=[("Cookie", header)]).cookies
+    assert header in _cookies._parsed_headers
+    second = make(headers=[("Cookie", header)]).cookies
+    assert first is not second
+    assert dict.__getitem__(first, "k") is not dict.__getitem__(second, "k")
+    assert second.getlist("k") == ["v", "w"]
+    with pytest.raises(TypeError):
+        second["k"] = "x"
+
+
+def test_long_cookie_headers_are_not_cached() -> None:
+    from erlen import _cookies
+
+    header = "a=" + "x" * _cookies._MAX_CACHED_HEADER
+    assert make(headers=[("Cookie", header)]).cookies["a"] == "x" * (
+        _cookies._MAX_CACHED_HEADER
+    )
+    assert header not in _cookies._parsed_headers
+
+
+def test_cookies_with_another_storage_class() -> None:
+    r = make(headers=[("Cookie", "a=1; a=2")], dict_storage_class=MultiDict)
+    assert type(r.cookies) is MultiDict
+    assert r.cookies.getlist("a") == ["1", "2"]
+
+
 # Headers ------------------------------------------------------------------
 
 
@@ -640,6 +697,11 @@ def test_check_json_depth() -> None:
     assert info.value.max_depth == 2
     with pytest.raises(JSONDepthError):
         check_json_depth(b"[[[]]]", 2)
+    # Data no longer than the limit is not scanned; it cannot nest deeper.
+    check_json_depth(b"[[[", 3)
+    check_json_depth("[[[[", 4)
+    with pytest.raises(JSONDepthError):
+        check_json_depth(b"[[[[", 3)
 
 
 def test_utf16_quote_cannot_hide_brackets() -> None:

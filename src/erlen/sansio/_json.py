@@ -72,7 +72,9 @@ def check_json_depth(data: bytes | str, max_depth: int | None) -> None:
     :raise JSONDepthError: A :exc:`ValueError` naming the limit.
     :raise UnicodeDecodeError: If UTF-16/32 bytes cannot be decoded.
     """
-    if max_depth is None:
+    # PERF: each level takes at least one character, so data no longer than
+    # the limit cannot exceed it.
+    if max_depth is None or len(data) <= max_depth:
         return
     # PERF: a document with no more openers than the limit cannot exceed it,
     # and counting is far cheaper than scanning; most bodies stop here.

@@ -9,6 +9,7 @@ from io import BytesIO
 from urllib.parse import quote
 
 from .._cache import BoundedCache
+from .._cookies import cookie_lists
 from ..datastructures import Accept
 from ..datastructures import Authorization
 from ..datastructures import CharsetAccept
@@ -63,6 +64,9 @@ _HOST_RE = re.compile(
     r"(?:[a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::([1-9][0-9]{0,4}))?",
     re.ASCII | re.IGNORECASE,
 )
+# Build a dict subclass's instance without its __init__ (request.cookies).
+_new_dict = dict.__new__
+_init_dict: t.Callable[[t.Any, t.Any], None] = dict.__init__
 _PLAIN_INT_RE = re.compile(r"[ \t]*(-?[0-9]+)[ \t]*", re.ASCII)
 # Characters left unquoted when rebuilding the URL: the WHATWG path-segment
 # set plus "%" (already-quoted input stays as it is), and "?" in the query.
@@ -377,7 +381,15 @@ class Request:
             header = headers.environ.get("HTTP_COOKIE") or ""
         else:
             header = ";".join(headers.getlist("Cookie"))
-        return parse_cookie(header, cls=self.dict_storage_class)
+        cls = self.dict_storage_class
+        if cls is ImmutableMultiDict:
+            # PERF: fill the dict underneath with the parsed lists (its
+            # internal form, see MultiDict) instead of MultiDict.__init__'s
+            # per-pair loop; a header seen recently is not parsed again.
+            rv: ImmutableMultiDict[str, str] = _new_dict(ImmutableMultiDict)
+            _init_dict(rv, cookie_lists(header))
+            return rv
+        return parse_cookie(header, cls=cls)
 
     @lazy_property
     def user_agent(self) -> UserAgent:
