@@ -124,14 +124,12 @@ def parse_cookie_pairs(header: str | bytes | None) -> list[tuple[str, str]]:
     return out
 
 
-def cookie_lists(header: str) -> dict[str, list[str]]:
-    """Return a request's ``Cookie`` header as a new dict of name to values.
+def cookie_pairs(header: str) -> tuple[tuple[str, str], ...]:
+    """Return a request's ``Cookie`` header as its ``(name, value)`` pairs.
 
-    The values of each name are a new list, in order: the internal form of
-    :class:`~erlen.datastructures.MultiDict`. The header is a WSGI-style
-    latin-1 ``str``; UTF-8 tunnelled through latin-1 is decoded to text,
-    and the pairs are those of :func:`parse_cookie_pairs`, as
-    :func:`erlen.http.parse_cookie` returns them.
+    The header is a WSGI-style latin-1 ``str``; UTF-8 tunnelled through
+    latin-1 is decoded to text, and the pairs are those of
+    :func:`parse_cookie_pairs`, as :func:`erlen.http.parse_cookie` reads them.
     """
     pairs = _parsed_headers.get(header)
     if pairs is None:
@@ -145,18 +143,7 @@ def cookie_lists(header: str) -> dict[str, list[str]]:
         pairs = tuple(parse_cookie_pairs(text))
         if len(header) <= _MAX_CACHED_HEADER:
             _parsed_headers.put(header, pairs)
-    # PERF: names are rarely repeated; one dict comprehension builds the
-    # lists, and a repeat (the dict came out shorter) is built again below.
-    lists = {name: [value] for name, value in pairs}
-    if len(lists) != len(pairs):
-        lists = {}
-        for name, value in pairs:
-            values = lists.get(name)
-            if values is None:
-                lists[name] = [value]
-            else:
-                values.append(value)
-    return lists
+    return pairs
 
 
 def _check_attr(what: str, value: str, pattern: re.Pattern[str]) -> None:

@@ -18,6 +18,7 @@ from ._headers import EnvironHeaders as EnvironHeaders
 from ._headers import Headers as Headers
 from ._multidict import CallbackDict as CallbackDict
 from ._multidict import CombinedMultiDict as CombinedMultiDict
+from ._multidict import group_pairs as group_pairs
 from ._multidict import ImmutableDict as ImmutableDict
 from ._multidict import ImmutableList as ImmutableList
 from ._multidict import ImmutableMultiDict as ImmutableMultiDict

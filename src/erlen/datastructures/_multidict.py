@@ -6,6 +6,7 @@ import typing as t
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 
 from ..exceptions import BadRequestKeyError
 
@@ -160,6 +161,25 @@ class CallbackDict(dict[K, V]):
         super().update(other)
         self._changed()
         return self
+
+
+def group_pairs(pairs: Sequence[tuple[K, V]]) -> dict[K, list[V]]:
+    """Return each key's values, in order: a MultiDict's internal form.
+
+    The lists are new, so the result can be handed to a MultiDict as it is.
+    """
+    # PERF: keys rarely repeat, so one comprehension builds the lists; a
+    # repeat (the dict came out shorter) is built again, appending.
+    lists = {key: [value] for key, value in pairs}
+    if len(lists) != len(pairs):
+        lists = {}
+        for key, value in pairs:
+            values = lists.get(key)
+            if values is None:
+                lists[key] = [value]
+            else:
+                values.append(value)
+    return lists
 
 
 def _bad_key(key: object) -> BadRequestKeyError:
@@ -351,21 +371,14 @@ class MultiDict(TypeConversionDict[K, V]):
             # PERF: a list of pairs (what the query string, cookie and form
             # parsers produce) is the common case; testing it first skips the
             # isinstance checks, the Mapping one being a slow ABC check.
-            tmp: dict[t.Any, list[t.Any]] = {}
-            for key, value in mapping:
-                lst = tmp.get(key)
-                if lst is None:
-                    tmp[key] = [value]
-                else:
-                    lst.append(value)
-            _raw.__init__(self, tmp)
+            _raw.__init__(self, group_pairs(mapping))
         elif mapping is None:
             super().__init__()
         elif isinstance(mapping, MultiDict):
             # lists() copies each list; a CombinedMultiDict only has lists().
             _raw.__init__(self, mapping.lists())
         elif isinstance(mapping, Mapping):
-            tmp = {}
+            tmp: dict[t.Any, list[t.Any]] = {}
             for key, value in mapping.items():
                 if isinstance(value, (list, tuple, set)):
                     if value:

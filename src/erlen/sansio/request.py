@@ -9,12 +9,13 @@ from io import BytesIO
 from urllib.parse import quote
 
 from .._cache import BoundedCache
-from .._cookies import cookie_lists
+from .._cookies import cookie_pairs
 from ..datastructures import Accept
 from ..datastructures import Authorization
 from ..datastructures import CharsetAccept
 from ..datastructures import CombinedMultiDict
 from ..datastructures import EnvironHeaders
+from ..datastructures import group_pairs
 from ..datastructures import ImmutableList
 from ..datastructures import ImmutableMultiDict
 from ..datastructures import iter_multi_items
@@ -387,7 +388,7 @@ class Request:
             # internal form, see MultiDict) instead of MultiDict.__init__'s
             # per-pair loop; a header seen recently is not parsed again.
             rv: ImmutableMultiDict[str, str] = _new_dict(ImmutableMultiDict)
-            _init_dict(rv, cookie_lists(header))
+            _init_dict(rv, group_pairs(cookie_pairs(header)))
             return rv
         return parse_cookie(header, cls=cls)
 
