@@ -160,6 +160,24 @@ async def await_in_context(
     return await resume_in_context(coro, context, yielded)
 
 
+async def wait_as_task(yielded: t.Any) -> None:
+    """Wait on what a suspended coroutine yielded, as its task would.
+
+    ``yielded`` is a future, or None for a bare yield (``asyncio.sleep(0)``).
+    """
+    if yielded is None:
+        # A bare yield: give the loop one turn.
+        import asyncio  # PERF: not at module level (import time)
+
+        await asyncio.sleep(0)
+    else:
+        # As a task does: take over the wait (the future refuses a second
+        # waiter while marked blocking). The future's own __await__ in the
+        # coroutine reads its result when resumed.
+        yielded._asyncio_future_blocking = False
+        await yielded
+
+
 async def resume_in_context(
     coro: t.Coroutine[t.Any, t.Any, T], context: contextvars.Context, yielded: t.Any
 ) -> T:
@@ -174,17 +192,7 @@ async def resume_in_context(
     error: BaseException | None = None
     while True:
         try:
-            if yielded is None:
-                # A bare yield (asyncio.sleep(0)): give the loop one turn.
-                import asyncio  # PERF: not at module level (import time)
-
-                await asyncio.sleep(0)
-            else:
-                # As a task does: take over the wait (the future refuses a
-                # second waiter while marked blocking). The future's own
-                # __await__ in ``coro`` reads its result when resumed.
-                yielded._asyncio_future_blocking = False
-                await yielded
+            await wait_as_task(yielded)
         except BaseException as e:
             error = e
         try:

@@ -20,6 +20,7 @@ from ._async import async_to_sync as _async_to_sync
 from ._async import iscoroutinefunction as _iscoroutinefunction
 from ._async import run_in_context as _run_in_context
 from ._async import SyncIterator as _SyncIterator
+from ._async import wait_as_task as _wait_as_task
 from ._cache import BoundedCache
 from .config import Config
 from .config import ConfigAttribute
@@ -1326,12 +1327,17 @@ class Flask(Scaffold):
             if signals._loaded:  # PERF: no call while no signal exists
                 self._send("request_finished", response=response)
         except Exception:
-            if not from_error_handler:
-                raise
-            self.logger.exception(
-                "Request finalizing failed with an error while handling an error"
-            )
+            self._finalizing_failed(from_error_handler)
         return response
+
+    def _finalizing_failed(self, from_error_handler: bool) -> None:
+        # Called in finalize_request's (and _finalize_gen's) except block:
+        # re-raise, unless this was already the answer to an error.
+        if not from_error_handler:
+            raise
+        self.logger.exception(
+            "Request finalizing failed with an error while handling an error"
+        )
 
     def process_response(self, response: Response) -> Response:
         """Run after_this_request and after_request functions, then save the session."""
@@ -1461,11 +1467,7 @@ class Flask(Scaffold):
             if signals._loaded:  # PERF: no call while no signal exists
                 self._send("request_finished", response=response)
         except Exception:
-            if not from_error_handler:
-                raise
-            self.logger.exception(
-                "Request finalizing failed with an error while handling an error"
-            )
+            self._finalizing_failed(from_error_handler)
         return response
 
     @_awaits
@@ -1652,18 +1654,8 @@ class Flask(Scaffold):
                     if yielded.__class__ is _Call:
                         func, args, kwargs = yielded
                         value = await _asgi.run_sync(context, func, *args, **kwargs)
-                    elif yielded is None:
-                        # A bare yield (asyncio.sleep(0)): one turn of the loop.
-                        import asyncio  # PERF: not at module level (import time)
-
-                        await asyncio.sleep(0)
                     else:
-                        # As a task does: take over the wait (the future
-                        # refuses a second waiter while marked blocking). The
-                        # future's own __await__ in ``gen`` reads its result
-                        # when resumed.
-                        yielded._asyncio_future_blocking = False
-                        await yielded
+                        await _wait_as_task(yielded)
                 except BaseException as e:
                     error = e
                 if error is None:
