@@ -1768,11 +1768,21 @@ class Flask(Scaffold):
         return _asgi.serve(self, scope, receive, send, self.__dict__.get("wsgi_app"))
 
     @_asgi.mark_coroutine_function
-    def __call__(self, *args: t.Any) -> t.Any:
-        """Serve WSGI when called with two arguments, ASGI when called with three."""
-        if len(args) == 3:
-            return self.asgi_app(*args)
-        return self.wsgi_app(*args)
+    def __call__(
+        self,
+        environ: dict[str, t.Any],
+        start_response: t.Callable[..., t.Any],
+        send: t.Callable[[dict[str, t.Any]], t.Awaitable[None]] | None = None,
+    ) -> t.Any:
+        """Serve WSGI when called with two arguments, ASGI when called with three.
+
+        Under ASGI, ``environ`` is the scope and ``start_response`` the
+        receive callable.
+        """
+        # PERF: named parameters, not ``*args``: no tuple packed and unpacked.
+        if send is not None:
+            return self.asgi_app(environ, start_response, send)
+        return self.wsgi_app(environ, start_response)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

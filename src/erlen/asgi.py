@@ -45,6 +45,7 @@ _END = object()
 _NO_KWARGS: Mapping[str, t.Any] = types.MappingProxyType({})
 
 _get_app_iter = _Response.get_app_iter
+_get_wsgi_headers = _Response.get_wsgi_headers
 
 
 class ASGIHandler(t.Protocol):
@@ -602,10 +603,11 @@ async def serve(
         if not isinstance(response, _Response):
             response = await response
         chunks = response.response
+        cls = response.__class__
         if (
             chunks.__class__ is list
             and not response._on_close
-            and response.__class__.get_app_iter is _get_app_iter
+            and cls.get_app_iter is _get_app_iter
         ):
             for chunk in chunks:
                 if chunk.__class__ is not bytes:
@@ -617,22 +619,37 @@ async def serve(
                 # without its encoding generator; the same empty body for
                 # HEAD, 1xx, 204 and 304).
                 status = response._status_code
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": status,
-                        "headers": _encode_headers(response.get_wsgi_headers(environ)),
-                    }
-                )
                 if (
-                    status < 200
-                    or status == 204
-                    or status == 304
-                    or environ["REQUEST_METHOD"] == "HEAD"
+                    200 <= status
+                    and status != 204
+                    and status != 304
+                    and cls.get_wsgi_headers is _get_wsgi_headers
+                    and (pairs := response._plain_wsgi_headers()) is not None
                 ):
-                    data = b""
+                    # PERF: get_wsgi_headers() would only copy the pairs
+                    # (adding Content-Length) into a Headers object: the
+                    # pairs themselves, encoded as a whole (see
+                    # _HEADER_LISTS).
+                    key = tuple(pairs)
+                    headers = _HEADER_LISTS.get(key)
+                    headers = (
+                        _encode_pair_list(key) if headers is None else headers.copy()
+                    )
+                    data = b"" if environ["REQUEST_METHOD"] == "HEAD" else b"".join(chunks)
                 else:
-                    data = b"".join(chunks)
+                    headers = _encode_headers(response.get_wsgi_headers(environ))
+                    if (
+                        status < 200
+                        or status == 204
+                        or status == 304
+                        or environ["REQUEST_METHOD"] == "HEAD"
+                    ):
+                        data = b""
+                    else:
+                        data = b"".join(chunks)
+                await send(
+                    {"type": "http.response.start", "status": status, "headers": headers}
+                )
                 await send({"type": "http.response.body", "body": data})
                 return
         await send_response(response, environ, send, context, receive)
@@ -694,6 +711,31 @@ def _encode_pair(name: str, value: str) -> tuple[bytes, bytes]:
     return pair
 
 
+#: The ASGI header list of each list of response header pairs seen so far.
+# PERF: an endpoint answers with the same pairs again and again (its type,
+# its hooks' headers, often its length): a hit is one lookup and a copy
+# instead of one lookup per pair. Bounded as above: at most
+# _HEADER_LIST_MAX_PAIRS pairs, each kept in _HEADER_PAIRS (short values).
+# The caller gets a copy: middleware may change the list it sends.
+_HEADER_LISTS: BoundedCache[tuple[tuple[str, str], ...], list[tuple[bytes, bytes]]] = (
+    BoundedCache(256)
+)
+_HEADER_LIST_MAX_PAIRS = 16
+
+
+def _encode_pair_list(pairs: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
+    """Return ``pairs`` as ASGI's header list, remembered in _HEADER_LISTS."""
+    encoded = _encode_headers(pairs)
+    if len(pairs) <= _HEADER_LIST_MAX_PAIRS:
+        for _, value in pairs:
+            if len(value) > _HEADER_PAIR_MAX_VALUE:
+                break
+        else:
+            _HEADER_LISTS.put(pairs, encoded)
+            return encoded.copy()
+    return encoded
+
+
 def _encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     """Return response headers as ASGI's list of lower-cased latin-1 pairs."""
     encoded: list[tuple[bytes, bytes]] = []
@@ -703,6 +745,10 @@ def _encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, byt
         # so): each is its own cache key.
         pair_of = _HEADER_PAIRS.get
         for pair in headers._list:
+            append(pair_of(pair) or _encode_pair(*pair))
+    elif type(headers) is tuple:
+        pair_of = _HEADER_PAIRS.get
+        for pair in headers:
             append(pair_of(pair) or _encode_pair(*pair))
     else:
         for name, value in headers:
