@@ -268,7 +268,7 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
     environ["PATH_INFO"] = path_info
     query = get("query_string")
     if query:  # PERF: most have none; the template's is ""
-        environ["QUERY_STRING"] = query.decode("latin-1")
+        environ["QUERY_STRING"] = query.decode("latin1")
     environ["wsgi.input"] = body
     environ["wsgi.errors"] = sys.stderr
     environ["asgi.scope"] = scope
@@ -287,11 +287,13 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
     # the table yet (KeyError), or a name sent more than once (fewer keys
     # than headers), sends the headers through _add_headers() instead; it
     # overwrites whatever this pass stored.
+    # PERF: "latin1" is the codec's own name: decode() finds it in one
+    # comparison fewer than "latin-1" (the same codec, the same str).
     keys = _HEADER_KEYS
     size = len(environ)
     try:
         for raw_name, raw_value in headers:
-            environ[keys[raw_name]] = raw_value.decode("latin-1")
+            environ[keys[raw_name]] = raw_value.decode("latin1")
     except KeyError:
         _add_headers(environ, headers)
     else:
@@ -306,7 +308,7 @@ def _add_headers(environ: dict[str, t.Any], headers: Iterable[t.Any]) -> None:
     key_of = _HEADER_KEYS.get
     for raw_name, raw_value in headers:
         key = key_of(raw_name) or _header_key(raw_name)
-        value = raw_value.decode("latin-1")
+        value = raw_value.decode("latin1")
         if key in values:
             sep = "; " if key == "HTTP_COOKIE" else ", "
             values[key] = f"{values[key]}{sep}{value}"
@@ -705,7 +707,7 @@ _HEADER_PAIR_MAX_VALUE = 200
 
 
 def _encode_pair(name: str, value: str) -> tuple[bytes, bytes]:
-    pair = (name.lower().encode("latin-1"), value.encode("latin-1"))
+    pair = (name.lower().encode("latin1"), value.encode("latin1"))
     if len(value) <= _HEADER_PAIR_MAX_VALUE:
         _HEADER_PAIRS.put((name, value), pair)
     return pair
