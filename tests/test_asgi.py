@@ -454,3 +454,102 @@ def test_client_disconnect_mid_stream(app: erlen.Flask, kind: str) -> None:
     sent = asyncio.run(main())
     assert sent[0]["status"] == 200
     assert events == ["closed", "teardown"]
+
+
+def test_header_lists_cached_bounded_and_copied(
+    app: erlen.Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A buffered answer's header list comes from a bounded table of whole
+    # lists: each request gets its own copy, long values or many pairs are
+    # never kept, and the table empties when full.
+    from erlen._cache import BoundedCache
+
+    monkeypatch.setattr(asgi_module, "_HEADER_LISTS", BoundedCache(2))
+    monkeypatch.setattr(asgi_module, "_HEADER_LIST_MAX_PAIRS", 3)
+
+    @app.route("/<int:n>")
+    def index(n: int) -> t.Any:
+        return "x", {f"X-{i}": "v" for i in range(n)}
+
+    @app.route("/long")
+    def long() -> t.Any:
+        return "x", {"X-Long": "v" * 201}
+
+    def headers(path: str) -> list[t.Any]:
+        sent = _run(app, _scope(path), [_request()])
+        assert sent[0]["type"] == "http.response.start"
+        assert _body(sent) == b"x"
+        return sent[0]["headers"]  # type: ignore[no-any-return]
+
+    first = headers("/1")
+    assert sorted(first) == [
+        (b"content-length", b"1"),
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"x-0", b"v"),
+    ]
+    first.append((b"x-added", b"by middleware"))
+    again = headers("/1")
+    assert again == first[:-1]
+    assert again is not first
+    assert len(asgi_module._HEADER_LISTS) == 1
+    # Too many pairs: answered, not kept.
+    assert len(headers("/2")) == 4
+    assert len(asgi_module._HEADER_LISTS) == 1
+    # A long value: answered, not kept.
+    assert (b"x-long", b"v" * 201) in headers("/long")
+    assert len(asgi_module._HEADER_LISTS) == 1
+    assert sorted(headers("/0")) == sorted(p for p in first if p[0] != b"x-0")[:2]
+    assert len(asgi_module._HEADER_LISTS) == 2
+    # Full: emptied before the next list goes in.
+    headers("/1")
+    assert len(asgi_module._HEADER_LISTS) == 2
+    monkeypatch.setattr(asgi_module, "_HEADER_LISTS", BoundedCache(1))
+    headers("/0")
+    headers("/1")
+    assert len(asgi_module._HEADER_LISTS) == 1
+
+
+def test_header_lists_for_head_and_overridden_headers(app: erlen.Flask) -> None:
+    # HEAD gets the headers without the body; a get_wsgi_headers() override
+    # is still called.
+    class Custom(erlen.Response):
+        def get_wsgi_headers(self, environ: t.Any) -> t.Any:
+            headers = super().get_wsgi_headers(environ)
+            headers["X-Custom"] = "1"
+            return headers
+
+    @app.route("/")
+    def index() -> str:
+        return "body"
+
+    @app.route("/custom")
+    def custom() -> t.Any:
+        return Custom("body")
+
+    sent = _run(app, _scope("/", method="HEAD"), [_request()])
+    assert sent[0]["status"] == 200
+    assert (b"content-length", b"4") in sent[0]["headers"]
+    assert _body(sent) == b""
+    sent = _run(app, _scope("/custom"), [_request()])
+    assert (b"x-custom", b"1") in sent[0]["headers"]
+    assert _body(sent) == b"body"
+
+
+def test_call_with_named_arguments(app: erlen.Flask) -> None:
+    # Flask's __call__(environ, start_response) takes its arguments by name
+    # too; three positional arguments serve ASGI.
+    from erlen.testing import create_environ
+
+    @app.route("/")
+    def index() -> str:
+        return "x"
+
+    started: list[t.Any] = []
+    body = app(
+        environ=create_environ("/"),
+        start_response=lambda status, headers, exc_info=None: started.append(status),
+    )
+    assert b"".join(body) == b"x"
+    assert started == ["200 OK"]
+    sent = _run(app, _scope(), [_request()])
+    assert _body(sent) == b"x"
