@@ -143,6 +143,7 @@ _PIPELINE_METHODS = (
 # methods (see Flask._erlen_answers_quietly).
 _QUIET_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
 _HTTP_ERROR_METHODS = frozenset({"handle_user_exception", "handle_http_exception"})
+_TEARDOWN_METHODS = frozenset({"do_teardown_request", "do_teardown_appcontext"})
 
 
 def _make_timedelta(value: t.Any) -> t.Any:
@@ -374,6 +375,10 @@ class Flask(Scaffold):
         # Whether request contexts bind the URL map on first use only (see
         # RequestContext.url_adapter); decided at the first request.
         self._erlen_lazy_url_adapter = False
+        # Whether neither teardown method is overridden, so that a context
+        # pop may skip calling them when there is nothing to run; decided
+        # at the first request.
+        self._erlen_quiet_teardown = False
         self._erlen_plain_funcs: BoundedCache[t.Any, t.Any] = BoundedCache(4096)
         # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
         self.template_context_processors[None].append(_default_template_ctx_processor)
@@ -501,6 +506,9 @@ class Flask(Scaffold):
             self._erlen_lazy_url_adapter = (
                 "create_url_adapter" not in self.__dict__
                 and type(self).create_url_adapter is Flask.create_url_adapter
+            )
+            self._erlen_quiet_teardown = not (
+                self._erlen_overridden & _TEARDOWN_METHODS
             )
             self._erlen_plain_funcs.clear()
             self._got_first_request = True
@@ -952,6 +960,9 @@ class Flask(Scaffold):
         and tuples ``(body, status)``, ``(body, headers)`` or
         ``(body, status, headers)``.
         """
+        if rv.__class__ is str:
+            # PERF: the commonest return value, with nothing to unpack.
+            return self.response_class(rv)
         status = headers = None
         if isinstance(rv, tuple):
             rv, status, headers = _unpack_view_tuple(rv)
@@ -1530,7 +1541,7 @@ class Flask(Scaffold):
             return
         app_ctx = ctx._cv_tokens[-1][1]
         try:
-            ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
+            ctx._erlen_teardown_done = True
             # PERF: most apps have nothing to run at teardown.
             if self.teardown_request_funcs or (
                 signals._loaded
@@ -1542,7 +1553,7 @@ class Flask(Scaffold):
             # lets the app context tear down and both contexts pop.
             try:
                 if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
-                    app_ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
+                    app_ctx._erlen_teardown_done = True
                     if self.teardown_appcontext_funcs or (
                         signals._loaded
                         and signals.receivers_of("appcontext_tearing_down") is not None

@@ -169,6 +169,9 @@ class AppContext:
     ``with app.app_context():`` for CLI commands and background work.
     """
 
+    #: Set by the generator pipeline when it ran the teardown functions.
+    _erlen_teardown_done = False
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.url_adapter = app.create_url_adapter(None)
@@ -188,10 +191,19 @@ class AppContext:
         """Pop this context, running the teardown functions on its last pop."""
         try:
             if len(self._cv_tokens) == 1:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
-                if not self.__dict__.pop("_erlen_teardown_done", False):
-                    self.app.do_teardown_appcontext(exc)
+                if self._erlen_teardown_done:
+                    del self._erlen_teardown_done
+                else:
+                    if exc is _sentinel:
+                        exc = sys.exc_info()[1]
+                    app = self.app
+                    # PERF: no call when it would have nothing to do.
+                    if (
+                        not app._erlen_quiet_teardown
+                        or app.teardown_appcontext_funcs
+                        or signals._loaded
+                    ):
+                        app.do_teardown_appcontext(exc)
         finally:
             ctx = _cv_app.get()
             tokens = self._cv_tokens
@@ -241,6 +253,8 @@ class RequestContext:
     #: Whether the pipeline may call sync user functions in place; the
     #: event loop's driver clears it (see Flask._handle_gen).
     _erlen_inline = True
+    #: Set by the generator pipeline when it ran the teardown functions.
+    _erlen_teardown_done = False
 
     def __init__(
         self,
@@ -390,8 +404,17 @@ class RequestContext:
             if clear_request:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
-                if not self.__dict__.pop("_erlen_teardown_done", False):
-                    self.app.do_teardown_request(exc)
+                if self._erlen_teardown_done:
+                    del self._erlen_teardown_done
+                else:
+                    app = self.app
+                    # PERF: no call when it would have nothing to do.
+                    if (
+                        not app._erlen_quiet_teardown
+                        or app.teardown_request_funcs
+                        or signals._loaded
+                    ):
+                        app.do_teardown_request(exc)
                 request_close = getattr(self.request, "close", None)
                 if request_close is not None:
                     request_close()
