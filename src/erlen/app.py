@@ -503,9 +503,16 @@ class Flask(Scaffold):
             )
             # An overridden ensure_sync sees every function, as in Flask.
             self._erlen_wrap_all = "ensure_sync" in self._erlen_overridden
+            # The default binding's fixed part: this class's
+            # create_url_adapter, the Map class itself, no host or subdomain
+            # matching (the config part is read per request).
+            url_map = self.url_map
             self._erlen_lazy_url_adapter = (
                 "create_url_adapter" not in self.__dict__
                 and type(self).create_url_adapter is Flask.create_url_adapter
+                and type(url_map) is Map
+                and not url_map.host_matching
+                and not self.subdomain_matching
             )
             self._erlen_quiet_teardown = not (
                 self._erlen_overridden & _TEARDOWN_METHODS
@@ -840,16 +847,13 @@ class Flask(Scaffold):
         # SERVER_NAME, trusted hosts, host or subdomain matching, nor a Map
         # subclass), which cannot warn or fail but for the Host header
         # (checked when matching, see Map._match_environ).
-        url_map = self.url_map
+        if not self._erlen_lazy_url_adapter:
+            return False
         config = self.config
-        return not (
-            not self._erlen_lazy_url_adapter
-            or type(url_map) is not Map
-            or url_map.host_matching
-            or self.subdomain_matching
-            or config["SERVER_NAME"] is not None
-            or config["TRUSTED_HOSTS"] is not None
-            or request.trusted_hosts
+        return (
+            config["SERVER_NAME"] is None
+            and config["TRUSTED_HOSTS"] is None
+            and not request.trusted_hosts
         )
 
     def _erlen_match_unbound(
@@ -1307,11 +1311,18 @@ class Flask(Scaffold):
     def preprocess_request(self) -> t.Any:
         """Run URL value preprocessors and before_request functions."""
         req = _cv_request.get().request
-        bps = req.blueprints
-        names = (None, *reversed(bps)) if bps else _APP_SCOPE
-        if self.url_value_preprocessors:
-            self._run_url_value_preprocessors(req, names)
         before_request_funcs = self.before_request_funcs
+        # PERF: the blueprints are looked up only when a registry has a key
+        # besides None (a blueprint's functions): len(d) > (None in d).
+        if self.url_value_preprocessors or len(before_request_funcs) > (
+            None in before_request_funcs
+        ):
+            bps = req.blueprints
+            names = (None, *reversed(bps)) if bps else _APP_SCOPE
+            if self.url_value_preprocessors:
+                self._run_url_value_preprocessors(req, names)
+        else:
+            names = _APP_SCOPE  # PERF: no blueprint has a hook to run
         plain = self._erlen_plain_funcs.get
         for name in names:
             if name in before_request_funcs:
@@ -1356,8 +1367,12 @@ class Flask(Scaffold):
         plain = self._erlen_plain_funcs.get
         for func in ctx._after_request_functions:
             response = (plain(func) or self._sync_callable(func))(response)
-        bps = ctx.request.blueprints
         after_request_funcs = self.after_request_funcs
+        bps = (
+            ctx.request.blueprints
+            if len(after_request_funcs) > (None in after_request_funcs)
+            else None  # PERF: no blueprint has a function to run (see above)
+        )
         for name in (*bps, None) if bps else _APP_SCOPE:
             if name in after_request_funcs:
                 for func in reversed(after_request_funcs[name]):
@@ -1428,7 +1443,10 @@ class Flask(Scaffold):
                 raise
             return response
         finally:
-            ctx.pop(self._before_pop(environ, error))
+            if error is None and "erlen.debug.preserve_context" not in environ:
+                ctx.pop(None)  # PERF: what _before_pop gives, without the call
+            else:
+                ctx.pop(self._before_pop(environ, error))
 
     # The generator steps, for apps with coroutine functions. ``inline``
     # (ctx._erlen_inline) tells the two drivers apart:

@@ -174,7 +174,12 @@ class AppContext:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.url_adapter = app.create_url_adapter(None)
+        # PERF: the default create_url_adapter gives None without SERVER_NAME.
+        self.url_adapter = (
+            None
+            if app._erlen_lazy_url_adapter and app.config["SERVER_NAME"] is None
+            else app.create_url_adapter(None)
+        )
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
 
@@ -383,10 +388,11 @@ class RequestContext:
         # PERF: without a session cookie the default interface's session is
         # a new empty one, so it is opened on first use instead, and not at
         # all by the many requests that never touch it. An interface class
-        # opts in with ``_erlen_lazy_open`` in its own body (a subclass may
-        # open differently, so it is not inherited).
+        # opts in by naming itself in ``_erlen_lazy_open`` (a subclass may
+        # open differently, so it does not qualify).
+        interface_class = type(app.session_interface)
         if self._session is None and not (
-            type(app.session_interface).__dict__.get("_erlen_lazy_open")
+            interface_class._erlen_lazy_open is interface_class
             and app.config["SESSION_COOKIE_NAME"]
             not in self.request.environ.get("HTTP_COOKIE", "")
         ):
