@@ -379,6 +379,9 @@ class Flask(Scaffold):
         # pop may skip calling them when there is nothing to run; decided
         # at the first request.
         self._erlen_quiet_teardown = False
+        # Whether none of the methods handling an HTTP error in dispatch is
+        # overridden (see _erlen_answers_quietly); decided at the first request.
+        self._erlen_plain_http_errors = False
         self._erlen_plain_funcs: BoundedCache[t.Any, t.Any] = BoundedCache(4096)
         # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
         self.template_context_processors[None].append(_default_template_ctx_processor)
@@ -516,6 +519,11 @@ class Flask(Scaffold):
             )
             self._erlen_quiet_teardown = not (
                 self._erlen_overridden & _TEARDOWN_METHODS
+            )
+            self._erlen_plain_http_errors = not (
+                self._erlen_overridden & _HTTP_ERROR_METHODS
+                or type(self).trap_http_exception is not Flask.trap_http_exception
+                or "trap_http_exception" in self.__dict__
             )
             self._erlen_plain_funcs.clear()
             self._got_first_request = True
@@ -1117,8 +1125,8 @@ class Flask(Scaffold):
         """Raise the request's routing error (404, 405, 308 redirect...)."""
         exc = request.routing_exception
         if (
-            not self.debug
-            or not isinstance(exc, RequestRedirect)
+            not isinstance(exc, RequestRedirect)  # PERF: before the debug property
+            or not self.debug
             or exc.code in {307, 308}
             or request.method in {"GET", "HEAD", "OPTIONS"}
         ):
@@ -1300,12 +1308,10 @@ class Flask(Scaffold):
         # Whether handle_user_exception would return a 404/405 unchanged:
         # neither it, handle_http_exception nor trap_http_exception is
         # overridden, nothing traps HTTP errors, and no error handler exists.
-        return not (
-            self.error_handler_spec
-            or self._erlen_overridden & _HTTP_ERROR_METHODS
-            or self.config["TRAP_HTTP_EXCEPTIONS"]
-            or type(self).trap_http_exception is not Flask.trap_http_exception
-            or "trap_http_exception" in self.__dict__
+        return (
+            self._erlen_plain_http_errors
+            and not self.error_handler_spec
+            and not self.config["TRAP_HTTP_EXCEPTIONS"]
         )
 
     def preprocess_request(self) -> t.Any:
