@@ -165,3 +165,68 @@ def test_isolated_between_threads(cv: contextvars.ContextVar[Box]) -> None:
         assert proxy == 3
     finally:
         cv.reset(token)
+
+
+def _attribute_holder(box: Box) -> t.Any:
+    class Holder:
+        pass
+
+    holder = Holder()
+    holder.box = box  # type: ignore[attr-defined]
+    return holder
+
+
+@pytest.mark.parametrize("name", [None, "box"])
+def test_variable_proxies_behave_like_the_generic_proxy(name: str | None) -> None:
+    # A proxy of a context variable gets its own class (PERF); it must answer
+    # every operation as the generic proxy, bound or not.
+    var: contextvars.ContextVar[t.Any] = contextvars.ContextVar("erlen.test_var")
+    fast: t.Any = LocalProxy(var, name, unbound_message="not bound here")
+    generic: t.Any = LocalProxy(lambda: var.get() if name is None else var.get().box)
+    assert type(fast) is not LocalProxy
+    assert isinstance(fast, LocalProxy)
+    assert type(generic) is LocalProxy
+    for op in (
+        lambda p: p.value,
+        lambda p: setattr(p, "value", 1),
+        lambda p: p["a"],
+        lambda p: p.__setitem__("a", 1),
+        lambda p: "a" in p,
+    ):
+        with pytest.raises(RuntimeError, match="not bound here"):
+            op(fast)
+    assert fast.__class__ is LocalProxy
+    assert fast.__wrapped__ is var
+    box = Box()
+    token = var.set(box if name is None else _attribute_holder(box))
+    try:
+        assert fast.__class__ is Box
+        assert fast._get_current_object() is box
+        fast.value = 7
+        assert box.value == 7 == fast.value == generic.value
+        fast["b"] = 2
+        assert box.items == {"a": 1, "b": 2}
+        assert fast["b"] == 2
+        assert "b" in fast
+        assert "z" not in fast
+        with pytest.raises(AttributeError):
+            fast.missing  # noqa: B018
+        assert fast(2) == 14
+        assert repr(fast) == "<Box>"
+    finally:
+        var.reset(token)
+
+
+def test_dotted_names_and_subclasses_keep_the_generic_class() -> None:
+    var: contextvars.ContextVar[t.Any] = contextvars.ContextVar("erlen.test_var")
+
+    class MyProxy(LocalProxy[t.Any]):
+        pass
+
+    assert type(LocalProxy(var, "box.value")) is LocalProxy
+    assert type(MyProxy(var)) is MyProxy
+    token = var.set(_attribute_holder(Box()))
+    try:
+        assert LocalProxy(var, "box.value") == 3
+    finally:
+        var.reset(token)

@@ -143,6 +143,7 @@ _PIPELINE_METHODS = (
 # methods (see Flask._erlen_answers_quietly).
 _QUIET_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
 _HTTP_ERROR_METHODS = frozenset({"handle_user_exception", "handle_http_exception"})
+_TEARDOWN_METHODS = frozenset({"do_teardown_request", "do_teardown_appcontext"})
 
 
 def _make_timedelta(value: t.Any) -> t.Any:
@@ -374,6 +375,13 @@ class Flask(Scaffold):
         # Whether request contexts bind the URL map on first use only (see
         # RequestContext.url_adapter); decided at the first request.
         self._erlen_lazy_url_adapter = False
+        # Whether neither teardown method is overridden, so that a context
+        # pop may skip calling them when there is nothing to run; decided
+        # at the first request.
+        self._erlen_quiet_teardown = False
+        # Whether none of the methods handling an HTTP error in dispatch is
+        # overridden (see _erlen_answers_quietly); decided at the first request.
+        self._erlen_plain_http_errors = False
         self._erlen_plain_funcs: BoundedCache[t.Any, t.Any] = BoundedCache(4096)
         # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
         self.template_context_processors[None].append(_default_template_ctx_processor)
@@ -498,9 +506,24 @@ class Flask(Scaffold):
             )
             # An overridden ensure_sync sees every function, as in Flask.
             self._erlen_wrap_all = "ensure_sync" in self._erlen_overridden
+            # The default binding's fixed part: this class's
+            # create_url_adapter, the Map class itself, no host or subdomain
+            # matching (the config part is read per request).
+            url_map = self.url_map
             self._erlen_lazy_url_adapter = (
                 "create_url_adapter" not in self.__dict__
                 and type(self).create_url_adapter is Flask.create_url_adapter
+                and type(url_map) is Map
+                and not url_map.host_matching
+                and not self.subdomain_matching
+            )
+            self._erlen_quiet_teardown = not (
+                self._erlen_overridden & _TEARDOWN_METHODS
+            )
+            self._erlen_plain_http_errors = not (
+                self._erlen_overridden & _HTTP_ERROR_METHODS
+                or type(self).trap_http_exception is not Flask.trap_http_exception
+                or "trap_http_exception" in self.__dict__
             )
             self._erlen_plain_funcs.clear()
             self._got_first_request = True
@@ -832,16 +855,13 @@ class Flask(Scaffold):
         # SERVER_NAME, trusted hosts, host or subdomain matching, nor a Map
         # subclass), which cannot warn or fail but for the Host header
         # (checked when matching, see Map._match_environ).
-        url_map = self.url_map
+        if not self._erlen_lazy_url_adapter:
+            return False
         config = self.config
-        return not (
-            not self._erlen_lazy_url_adapter
-            or type(url_map) is not Map
-            or url_map.host_matching
-            or self.subdomain_matching
-            or config["SERVER_NAME"] is not None
-            or config["TRUSTED_HOSTS"] is not None
-            or request.trusted_hosts
+        return (
+            config["SERVER_NAME"] is None
+            and config["TRUSTED_HOSTS"] is None
+            and not request.trusted_hosts
         )
 
     def _erlen_match_unbound(
@@ -952,6 +972,9 @@ class Flask(Scaffold):
         and tuples ``(body, status)``, ``(body, headers)`` or
         ``(body, status, headers)``.
         """
+        if rv.__class__ is str:
+            # PERF: the commonest return value, with nothing to unpack.
+            return self.response_class(rv)
         status = headers = None
         if isinstance(rv, tuple):
             rv, status, headers = _unpack_view_tuple(rv)
@@ -1102,8 +1125,8 @@ class Flask(Scaffold):
         """Raise the request's routing error (404, 405, 308 redirect...)."""
         exc = request.routing_exception
         if (
-            not self.debug
-            or not isinstance(exc, RequestRedirect)
+            not isinstance(exc, RequestRedirect)  # PERF: before the debug property
+            or not self.debug
             or exc.code in {307, 308}
             or request.method in {"GET", "HEAD", "OPTIONS"}
         ):
@@ -1285,22 +1308,27 @@ class Flask(Scaffold):
         # Whether handle_user_exception would return a 404/405 unchanged:
         # neither it, handle_http_exception nor trap_http_exception is
         # overridden, nothing traps HTTP errors, and no error handler exists.
-        return not (
-            self.error_handler_spec
-            or self._erlen_overridden & _HTTP_ERROR_METHODS
-            or self.config["TRAP_HTTP_EXCEPTIONS"]
-            or type(self).trap_http_exception is not Flask.trap_http_exception
-            or "trap_http_exception" in self.__dict__
+        return (
+            self._erlen_plain_http_errors
+            and not self.error_handler_spec
+            and not self.config["TRAP_HTTP_EXCEPTIONS"]
         )
 
     def preprocess_request(self) -> t.Any:
         """Run URL value preprocessors and before_request functions."""
         req = _cv_request.get().request
-        bps = req.blueprints
-        names = (None, *reversed(bps)) if bps else _APP_SCOPE
-        if self.url_value_preprocessors:
-            self._run_url_value_preprocessors(req, names)
         before_request_funcs = self.before_request_funcs
+        # PERF: the blueprints are looked up only when a registry has a key
+        # besides None (a blueprint's functions): len(d) > (None in d).
+        if self.url_value_preprocessors or len(before_request_funcs) > (
+            None in before_request_funcs
+        ):
+            bps = req.blueprints
+            names = (None, *reversed(bps)) if bps else _APP_SCOPE
+            if self.url_value_preprocessors:
+                self._run_url_value_preprocessors(req, names)
+        else:
+            names = _APP_SCOPE  # PERF: no blueprint has a hook to run
         plain = self._erlen_plain_funcs.get
         for name in names:
             if name in before_request_funcs:
@@ -1345,8 +1373,12 @@ class Flask(Scaffold):
         plain = self._erlen_plain_funcs.get
         for func in ctx._after_request_functions:
             response = (plain(func) or self._sync_callable(func))(response)
-        bps = ctx.request.blueprints
         after_request_funcs = self.after_request_funcs
+        bps = (
+            ctx.request.blueprints
+            if len(after_request_funcs) > (None in after_request_funcs)
+            else None  # PERF: no blueprint has a function to run (see above)
+        )
         for name in (*bps, None) if bps else _APP_SCOPE:
             if name in after_request_funcs:
                 for func in reversed(after_request_funcs[name]):
@@ -1417,7 +1449,10 @@ class Flask(Scaffold):
                 raise
             return response
         finally:
-            ctx.pop(self._before_pop(environ, error))
+            if error is None and "erlen.debug.preserve_context" not in environ:
+                ctx.pop(None)  # PERF: what _before_pop gives, without the call
+            else:
+                ctx.pop(self._before_pop(environ, error))
 
     # The generator steps, for apps with coroutine functions. ``inline``
     # (ctx._erlen_inline) tells the two drivers apart:
@@ -1530,7 +1565,7 @@ class Flask(Scaffold):
             return
         app_ctx = ctx._cv_tokens[-1][1]
         try:
-            ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
+            ctx._erlen_teardown_done = True
             # PERF: most apps have nothing to run at teardown.
             if self.teardown_request_funcs or (
                 signals._loaded
@@ -1542,7 +1577,7 @@ class Flask(Scaffold):
             # lets the app context tear down and both contexts pop.
             try:
                 if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
-                    app_ctx._erlen_teardown_done = True  # type: ignore[attr-defined]
+                    app_ctx._erlen_teardown_done = True
                     if self.teardown_appcontext_funcs or (
                         signals._loaded
                         and signals.receivers_of("appcontext_tearing_down") is not None

@@ -169,9 +169,17 @@ class AppContext:
     ``with app.app_context():`` for CLI commands and background work.
     """
 
+    #: Set by the generator pipeline when it ran the teardown functions.
+    _erlen_teardown_done = False
+
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.url_adapter = app.create_url_adapter(None)
+        # PERF: the default create_url_adapter gives None without SERVER_NAME.
+        self.url_adapter = (
+            None
+            if app._erlen_lazy_url_adapter and app.config["SERVER_NAME"] is None
+            else app.create_url_adapter(None)
+        )
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
 
@@ -188,10 +196,19 @@ class AppContext:
         """Pop this context, running the teardown functions on its last pop."""
         try:
             if len(self._cv_tokens) == 1:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
-                if not self.__dict__.pop("_erlen_teardown_done", False):
-                    self.app.do_teardown_appcontext(exc)
+                if self._erlen_teardown_done:
+                    del self._erlen_teardown_done
+                else:
+                    if exc is _sentinel:
+                        exc = sys.exc_info()[1]
+                    app = self.app
+                    # PERF: no call when it would have nothing to do.
+                    if (
+                        not app._erlen_quiet_teardown
+                        or app.teardown_appcontext_funcs
+                        or signals._loaded
+                    ):
+                        app.do_teardown_appcontext(exc)
         finally:
             ctx = _cv_app.get()
             tokens = self._cv_tokens
@@ -241,6 +258,8 @@ class RequestContext:
     #: Whether the pipeline may call sync user functions in place; the
     #: event loop's driver clears it (see Flask._handle_gen).
     _erlen_inline = True
+    #: Set by the generator pipeline when it ran the teardown functions.
+    _erlen_teardown_done = False
 
     def __init__(
         self,
@@ -369,10 +388,11 @@ class RequestContext:
         # PERF: without a session cookie the default interface's session is
         # a new empty one, so it is opened on first use instead, and not at
         # all by the many requests that never touch it. An interface class
-        # opts in with ``_erlen_lazy_open`` in its own body (a subclass may
-        # open differently, so it is not inherited).
+        # opts in by naming itself in ``_erlen_lazy_open`` (a subclass may
+        # open differently, so it does not qualify).
+        interface_class = type(app.session_interface)
         if self._session is None and not (
-            type(app.session_interface).__dict__.get("_erlen_lazy_open")
+            interface_class._erlen_lazy_open is interface_class
             and app.config["SESSION_COOKIE_NAME"]
             not in self.request.environ.get("HTTP_COOKIE", "")
         ):
@@ -390,8 +410,17 @@ class RequestContext:
             if clear_request:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
-                if not self.__dict__.pop("_erlen_teardown_done", False):
-                    self.app.do_teardown_request(exc)
+                if self._erlen_teardown_done:
+                    del self._erlen_teardown_done
+                else:
+                    app = self.app
+                    # PERF: no call when it would have nothing to do.
+                    if (
+                        not app._erlen_quiet_teardown
+                        or app.teardown_request_funcs
+                        or signals._loaded
+                    ):
+                        app.do_teardown_request(exc)
                 request_close = getattr(self.request, "close", None)
                 if request_close is not None:
                     request_close()

@@ -163,6 +163,12 @@ class SessionInterface:
     store itself.
     """
 
+    #: The one class whose sessions may be opened on first use instead of
+    #: when the request context is pushed (see ``RequestContext.push``): set
+    #: for SecureCookieSessionInterface, where nothing observes the delay.
+    #: A subclass may open differently, so it does not qualify.
+    _erlen_lazy_open: type | None = None
+
     #: The class :meth:`make_null_session` instantiates and
     #: :meth:`is_null_session` tests for.
     null_session_class: type[NullSession] = NullSession
@@ -317,10 +323,6 @@ class SecureCookieSessionInterface(SessionInterface):
     ``SECRET_KEY``. Cookies are compatible with Flask's in both directions.
     Anyone can read the data; nobody without the key can change it.
     """
-
-    #: Opening is deferred to the session's first use (see
-    #: ``RequestContext.push``): for this class, nothing observes the delay.
-    _erlen_lazy_open = True
 
     #: The salt mixed into the key, so that a signature made for another
     #: purpose with the same secret key is not a valid session signature.
@@ -497,3 +499,6 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=self.get_cookie_samesite(app),
         )
         response.vary.add("Cookie")
+
+
+SecureCookieSessionInterface._erlen_lazy_open = SecureCookieSessionInterface

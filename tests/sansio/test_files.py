@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import mimetypes
 import os
 import pathlib
 import time
@@ -214,6 +215,9 @@ def test_send_file_max_age_type_error_leaves_no_file_open(
     data_file: str, bad: t.Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[t.Any] = []
+    # The mimetypes module reads its tables on first use: done before open()
+    # is replaced, so that the test passes run alone too.
+    mimetypes.init()
     monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(a))
     with pytest.raises(TypeError, match="max_age must be a number of seconds"):
         send_file(data_file, env(), max_age=bad)
