@@ -637,7 +637,9 @@ async def serve(
                     headers = (
                         _encode_pair_list(key) if headers is None else headers.copy()
                     )
-                    data = b"" if environ["REQUEST_METHOD"] == "HEAD" else b"".join(chunks)
+                    data = (
+                        b"" if environ["REQUEST_METHOD"] == "HEAD" else b"".join(chunks)
+                    )
                 else:
                     headers = _encode_headers(response.get_wsgi_headers(environ))
                     if (
@@ -650,7 +652,11 @@ async def serve(
                     else:
                         data = b"".join(chunks)
                 await send(
-                    {"type": "http.response.start", "status": status, "headers": headers}
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": headers,
+                    }
                 )
                 await send({"type": "http.response.body", "body": data})
                 return
