@@ -23,6 +23,7 @@ from .exceptions import BuildError
 from .exceptions import RequestRedirect
 from .exceptions import WebsocketMismatch
 from .matcher import Matcher
+from .matcher import SlashRequired
 from .rules import _PLACEHOLDER_RE
 from .rules import encode_query
 from .rules import Rule
@@ -35,6 +36,13 @@ if t.TYPE_CHECKING:  # pragma: no cover
 _QueryArgs = t.Mapping[str, t.Any] | str | None
 
 _new_object = object.__new__
+# The bound on Map._seen (requests for static rules remembered per map): the
+# keys hold client strings (path, host), so a flood of new ones empties it.
+_SEEN_SIZE = 1024
+# APPSEC: a request is remembered only if its Host and path (with repeated
+# leading slashes, the path a static rule matches can be longer than the
+# rule's) are this short together: the cache stays below a few MB.
+_SEEN_KEY_MAX = 1024
 # PERF: methods that need no upper() call (a set lookup is cheaper).
 _UPPER_METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
@@ -85,6 +93,9 @@ def _clean_host(scheme: str, host: str) -> str:
 # sending many different hosts costs memory of at most 256 entries each.
 _host_cache: BoundedCache[tuple[str, str], str] = BoundedCache(256)
 _idna_cache: BoundedCache[str, str] = BoundedCache(256)
+# PERF: the Host headers Map._match_environ found acceptable, each with the
+# URL scheme it was checked for (the scheme decides which port is dropped).
+_hosts_checked: BoundedCache[str, str] = BoundedCache(256)
 
 
 def _cache_host(scheme: str, host: str) -> str:
@@ -130,6 +141,30 @@ def _wsgi_str(value: str) -> str:
     except UnicodeEncodeError:
         # Already real text (not WSGI-encoded); keep it rather than crash.
         return value
+
+
+def _refuse_host(scheme: str, host: str) -> BadHost | None:
+    """Return the error binding would raise for a Host header, or None if it is fine.
+
+    A fine one is remembered in ``_hosts_checked``.
+    """
+    name = _host_cache.get((scheme, host)) or _cache_host(scheme, host)
+    if _idna_cache.get(name) is None:
+        try:
+            _idna_server_name(name)
+        except BadHost as e:
+            return e
+    _hosts_checked.put(host, scheme)
+    return None
+
+
+def _normalized_path(path_info: str) -> str:
+    """Return a WSGI ``PATH_INFO`` decoded, with one leading slash, for the matcher."""
+    if not path_info.isascii():
+        path_info = _wsgi_str(path_info)
+    if path_info and (path_info[0] != "/" or path_info[1:2] == "/"):
+        return f"/{path_info.lstrip('/')}"
+    return path_info
 
 
 def _normalized(path_info: str | None, method: str) -> tuple[str, str]:
@@ -188,6 +223,14 @@ class Map:
         host_matching: bool = False,
     ) -> None:
         self._matcher = Matcher(merge_slashes)
+        #: Static matches by ``(PATH_INFO, REQUEST_METHOD, HTTP_HOST,
+        #: wsgi.url_scheme, domain)``, see :meth:`_match_environ`; replaced
+        #: (not cleared) on change, so a match racing a change stores its
+        #: answer in the old one.
+        self._seen: BoundedCache[
+            tuple[str | None, str, str, str, str],
+            tuple[Rule, t.Mapping[str, t.Any] | None],
+        ] = BoundedCache(_SEEN_SIZE)
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
         self._remap = True
         self._remap_lock = self.lock_class()
@@ -212,6 +255,7 @@ class Map:
     @merge_slashes.setter
     def merge_slashes(self, value: bool) -> None:
         self._matcher.merge_slashes = value
+        self._seen = BoundedCache(_SEEN_SIZE)
 
     @property
     def _matcher_source(self) -> str | None:
@@ -254,6 +298,7 @@ class Map:
                 self._matcher.add(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
         self._remap = True
+        self._seen = BoundedCache(_SEEN_SIZE)
 
     def bind(
         self,
@@ -302,16 +347,17 @@ class Map:
         self, domain: str, path: str, method: str, websocket: bool
     ) -> tuple[Rule, dict[str, t.Any]] | str | _Info:
         """Match a normalized path (see :func:`_normalized`), as Matcher.match."""
+        matcher = self._matcher
+        if matcher._find is None:
+            matcher._compile()  # also builds the static table read here
         # PERF: a fully static URL is one dict lookup, whatever the rule count
-        # (the lookup Matcher.match starts with, without two calls).
-        table = self._matcher._static.get(domain)
+        # (the lookup Matcher.match starts with, made once, without its call).
+        table = matcher._static.get(domain)
         if table is not None and (entries := table.get(path)) is not None:
             for rule, methods, ws in entries:
                 if (methods is None or method in methods) and ws is websocket:
-                    if rule._plain:
-                        return rule, dict(rule.defaults) if rule.defaults else {}
-                    break
-        return self._matcher.match(domain, path, method, websocket)
+                    return rule, dict(rule.defaults) if rule.defaults else {}
+        return matcher.search(domain, path, method, websocket)
 
     def _match_environ(
         self, environ: dict[str, t.Any], domain: str
@@ -326,29 +372,65 @@ class Map:
         :exc:`BadHost`, as binding raises it; a redirect; no Host header).
 
         PERF: most requests never build a URL, so the adapter is made only
-        when one is (url_for), not for every match.
+        when one is (url_for), not for every match. A request for a static
+        rule seen before is one lookup in :attr:`_seen`, keyed by what the
+        answer depends on (the host too: it was checked when stored).
         """
         if self._remap:
             self.update()
         host = environ.get("HTTP_HOST")
         if host is None or "HTTP_UPGRADE" in environ:
             return None
+        scheme = environ["wsgi.url_scheme"]
+        path_info = environ.get("PATH_INFO")
+        method = environ["REQUEST_METHOD"]
+        key = (path_info, method, host, scheme, domain)
+        seen = self._seen
+        hit = seen.get(key)
+        if hit is not None:
+            # A fresh dict: the app may change view_args (url_value_preprocessor).
+            return hit[0], dict(hit[1]) if hit[1] else {}
         # APPSEC: the host is checked as binding checks it (an unencodable
         # name is a 400), though matching does not use it.
-        scheme = environ["wsgi.url_scheme"]
-        name = _host_cache.get((scheme, host)) or _cache_host(scheme, host)
-        if _idna_cache.get(name) is None:
-            try:
-                _idna_server_name(name)
-            except BadHost as e:
-                return e
-        path_info = environ.get("PATH_INFO")
+        if _hosts_checked.get(host) != scheme and (e := _refuse_host(scheme, host)):
+            return e
+        # PERF: what _normalized() does, without its call for a plain path.
+        if method not in _UPPER_METHODS:
+            method = method.upper()
         if path_info is None:
-            path_info = "/"
-        elif not path_info.isascii():
-            path_info = _wsgi_str(path_info)
-        path, method = _normalized(path_info, environ["REQUEST_METHOD"])
-        rv = self._search(domain, path, method, False)
+            path = "/"
+        elif path_info.isascii() and path_info[:1] == "/" and path_info[1:2] != "/":
+            path = path_info
+        else:
+            path = _normalized_path(path_info)
+        matcher = self._matcher
+        find = matcher._find or matcher._compile()  # also builds the static table
+        table = matcher._static.get(domain)
+        if table is not None and (entries := table.get(path)) is not None:
+            for rule, methods, ws in entries:
+                if (methods is None or method in methods) and not ws:
+                    if not rule._plain:
+                        return None
+                    # A static answer depends on nothing else: remember it
+                    # (not for long strings, which would hold the memory).
+                    if len(host) + len(path_info or "") <= _SEEN_KEY_MAX:
+                        seen.put(key, (rule, rule.defaults))
+                    return rule, dict(rule.defaults) if rule.defaults else {}
+        # PERF: Matcher.search inlined up to its miss handling.
+        segs = [domain, *path.split("/")]
+        try:
+            found = find(segs, len(segs), method, False)
+        except SlashRequired:
+            return None  # a redirect to the path with a slash added
+        if found is not None:
+            return found if found[0]._plain else None
+        return self._environ_miss(domain, path, segs, method)
+
+    def _environ_miss(
+        self, domain: str, path: str, segs: list[str], method: str
+    ) -> tuple[Rule, dict[str, t.Any]] | HTTPException | None:
+        """:meth:`_match_environ` once the compiled finder found nothing."""
+        rv = self._matcher.missed(domain, path, segs, method, False)
         if rv.__class__ is tuple:
             return rv if rv[0]._plain else None
         if isinstance(rv, str):
@@ -487,6 +569,7 @@ class Map:
                 for rules in self._rules_by_endpoint.values():
                     rules.sort(key=lambda x: x.build_compare_key())
                     self._flag_plain(rules)
+                self._seen = BoundedCache(_SEEN_SIZE)
                 self._remap = False
 
     @staticmethod

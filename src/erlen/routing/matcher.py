@@ -170,7 +170,8 @@ class Matcher:
         slashes merged), an :class:`_Info` says what the failed search saw.
         """
         # PERF: a fully static URL is one dict lookup, whatever the rule count.
-        find = self._find or self._compile()
+        if self._find is None:
+            self._compile()  # also builds the static table
         table = self._static.get(domain)
         if table is not None:
             rules = table.get(path)
@@ -178,6 +179,13 @@ class Matcher:
                 for rule, methods, ws in rules:
                     if (methods is None or method in methods) and ws is websocket:
                         return rule, dict(rule.defaults) if rule.defaults else {}
+        return self.search(domain, path, method, websocket)
+
+    def search(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> _Result | str | _Info:
+        """:meth:`match` without its static table lookup (the caller made it)."""
+        find = self._find or self._compile()
         segs = [domain, *path.split("/")]
         try:
             rv = find(segs, len(segs), method, websocket)
@@ -185,6 +193,13 @@ class Matcher:
             return f"{path}/"
         if rv is not None:
             return rv
+        return self.missed(domain, path, segs, method, websocket)
+
+    def missed(
+        self, domain: str, path: str, segs: list[str], method: str, websocket: bool
+    ) -> _Result | str | _Info:
+        """:meth:`search` once the finder found nothing for *segs* (of *path*)."""
+        find = self._find or self._compile()
         tried = [segs]
         # PERF: the regex only runs when there is something to merge.
         if self.merge_slashes and "//" in path:
