@@ -17,8 +17,12 @@ from ..exceptions import BadHost
 from ..exceptions import HTTPException
 from ..exceptions import MethodNotAllowed
 from ..exceptions import NotFound
+from .converters import BaseConverter
 from .converters import DEFAULT_CONVERTERS
+from .converters import FloatConverter
+from .converters import NumberConverter
 from .converters import quote_segment
+from .converters import UUIDConverter
 from .exceptions import BuildError
 from .exceptions import RequestRedirect
 from .exceptions import WebsocketMismatch
@@ -29,11 +33,24 @@ from .rules import encode_query
 from .rules import Rule
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .converters import BaseConverter
     from .matcher import _Info
     from .rules import RuleFactory
 
 _QueryArgs = t.Mapping[str, t.Any] | str | None
+# Map._seen: (PATH_INFO, REQUEST_METHOD, HTTP_HOST, wsgi.url_scheme, domain)
+# to a static rule and its defaults, or to None and what a failed search saw.
+_SeenKey = tuple[str | None, str, str, str, str]
+_SeenValue = tuple["Rule", "t.Mapping[str, t.Any] | None"] | tuple[None, "_Info"]
+
+# The converters' to_python functions that depend on nothing but the value.
+_PURE_TO_PYTHON = frozenset(
+    (
+        BaseConverter.to_python,
+        NumberConverter.to_python,
+        FloatConverter.to_python,
+        UUIDConverter.to_python,
+    )
+)
 
 _new_object = object.__new__
 # The bound on Map._seen (requests for static rules remembered per map): the
@@ -143,6 +160,16 @@ def _wsgi_str(value: str) -> str:
         return value
 
 
+def _remember(
+    seen: BoundedCache[_SeenKey, _SeenValue], key: _SeenKey, value: _SeenValue
+) -> None:
+    """Store a :meth:`Map._match_environ` answer in *seen* unless its key is long."""
+    # APPSEC: long strings (a path with many leading slashes also matches a
+    # static rule) would let the cache hold too much memory.
+    if len(key[0] or "") + len(key[2]) <= _SEEN_KEY_MAX:
+        seen.put(key, value)
+
+
 def _refuse_host(scheme: str, host: str) -> BadHost | None:
     """Return the error binding would raise for a Host header, or None if it is fine.
 
@@ -227,10 +254,10 @@ class Map:
         #: wsgi.url_scheme, domain)``, see :meth:`_match_environ`; replaced
         #: (not cleared) on change, so a match racing a change stores its
         #: answer in the old one.
-        self._seen: BoundedCache[
-            tuple[str | None, str, str, str, str],
-            tuple[Rule, t.Mapping[str, t.Any] | None],
-        ] = BoundedCache(_SEEN_SIZE)
+        self._seen: BoundedCache[_SeenKey, _SeenValue] = BoundedCache(_SEEN_SIZE)
+        #: Whether every converter's to_python is one of erlen's own (whose
+        #: answers depend only on the value), see _environ_miss.
+        self._pure = False
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
         self._remap = True
         self._remap_lock = self.lock_class()
@@ -388,8 +415,11 @@ class Map:
         seen = self._seen
         hit = seen.get(key)
         if hit is not None:
+            rule, value = hit
+            if rule is None:
+                return _no_match(value)  # type: ignore[arg-type]
             # A fresh dict: the app may change view_args (url_value_preprocessor).
-            return hit[0], dict(hit[1]) if hit[1] else {}
+            return rule, dict(value) if value else {}  # type: ignore[arg-type]
         # APPSEC: the host is checked as binding checks it (an unencodable
         # name is a 400), though matching does not use it.
         if _hosts_checked.get(host) != scheme and (e := _refuse_host(scheme, host)):
@@ -411,10 +441,8 @@ class Map:
                 if (methods is None or method in methods) and not ws:
                     if not rule._plain:
                         return None
-                    # A static answer depends on nothing else: remember it
-                    # (not for long strings, which would hold the memory).
-                    if len(host) + len(path_info or "") <= _SEEN_KEY_MAX:
-                        seen.put(key, (rule, rule.defaults))
+                    # A static answer depends on nothing else: remember it.
+                    _remember(seen, key, (rule, rule.defaults))
                     return rule, dict(rule.defaults) if rule.defaults else {}
         # PERF: Matcher.search inlined up to its miss handling.
         segs = [domain, *path.split("/")]
@@ -424,17 +452,28 @@ class Map:
             return None  # a redirect to the path with a slash added
         if found is not None:
             return found if found[0]._plain else None
-        return self._environ_miss(domain, path, segs, method)
+        return self._environ_miss(key, domain, path, segs, method)
 
     def _environ_miss(
-        self, domain: str, path: str, segs: list[str], method: str
+        self,
+        key: _SeenKey,
+        domain: str,
+        path: str,
+        segs: list[str],
+        method: str,
     ) -> tuple[Rule, dict[str, t.Any]] | HTTPException | None:
         """:meth:`_match_environ` once the compiled finder found nothing."""
+        seen = self._seen  # the one the key was missing from
         rv = self._matcher.missed(domain, path, segs, method, False)
         if rv.__class__ is tuple:
             return rv if rv[0]._plain else None
         if isinstance(rv, str):
             return None
+        # PERF: 404s for the same path are common (favicon.ico, robots.txt,
+        # scanners); the search that failed depends on nothing else if no
+        # converter of the map can answer differently next time.
+        if self._pure:
+            _remember(seen, key, (None, rv))  # type: ignore[arg-type]
         return _no_match(rv)  # type: ignore[arg-type]
 
     def bind_to_environ(
@@ -569,6 +608,12 @@ class Map:
                 for rules in self._rules_by_endpoint.values():
                     rules.sort(key=lambda x: x.build_compare_key())
                     self._flag_plain(rules)
+                self._pure = all(
+                    type(converter).to_python in _PURE_TO_PYTHON
+                    for rule in self._rules
+                    if not rule.build_only
+                    for converter in rule._converters.values()
+                )
                 self._seen = BoundedCache(_SEEN_SIZE)
                 self._remap = False
 
