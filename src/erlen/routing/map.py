@@ -373,12 +373,12 @@ class Map:
     def _search(
         self, domain: str, path: str, method: str, websocket: bool
     ) -> tuple[Rule, dict[str, t.Any]] | str | _Info:
-        """Match a normalized path (see :func:`_normalized`), as Matcher.match."""
+        """Match a normalized path (see :func:`_normalized`), as Matcher.search."""
         matcher = self._matcher
         if matcher._find is None:
             matcher._compile()  # also builds the static table read here
         # PERF: a fully static URL is one dict lookup, whatever the rule count
-        # (the lookup Matcher.match starts with, made once, without its call).
+        # (Matcher.search takes the other paths).
         table = matcher._static.get(domain)
         if table is not None and (entries := table.get(path)) is not None:
             for rule, methods, ws in entries:
@@ -465,16 +465,14 @@ class Map:
         """:meth:`_match_environ` once the compiled finder found nothing."""
         seen = self._seen  # the one the key was missing from
         rv = self._matcher.missed(domain, path, segs, method, False)
-        if rv.__class__ is tuple:
-            return rv if rv[0]._plain else None
         if isinstance(rv, str):
-            return None
+            return None  # a redirect to the path with slashes merged
         # PERF: 404s for the same path are common (favicon.ico, robots.txt,
         # scanners); the search that failed depends on nothing else if no
         # converter of the map can answer differently next time.
         if self._pure:
-            _remember(seen, key, (None, rv))  # type: ignore[arg-type]
-        return _no_match(rv)  # type: ignore[arg-type]
+            _remember(seen, key, (None, rv))
+        return _no_match(rv)
 
     def bind_to_environ(
         self,
@@ -784,7 +782,7 @@ class MapAdapter:
         return self._miss(rv, query_args)  # type: ignore[arg-type]
 
     def _miss(self, rv: str | _Info, query_args: _QueryArgs) -> HTTPException:
-        """Return the HTTP error for a failed search (see Matcher.match)."""
+        """Return the HTTP error for a failed search (see Matcher.search)."""
         if isinstance(rv, str):
             return RequestRedirect(
                 self.make_redirect_url(quote_segment(rv), query_args)
