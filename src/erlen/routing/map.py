@@ -26,6 +26,7 @@ from .converters import UUIDConverter
 from .exceptions import BuildError
 from .exceptions import RequestRedirect
 from .exceptions import WebsocketMismatch
+from .matcher import _Info
 from .matcher import Matcher
 from .matcher import SlashRequired
 from .rules import _PLACEHOLDER_RE
@@ -33,7 +34,6 @@ from .rules import encode_query
 from .rules import Rule
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .matcher import _Info
     from .rules import RuleFactory
 
 _QueryArgs = t.Mapping[str, t.Any] | str | None
@@ -374,11 +374,11 @@ class Map:
         self, domain: str, path: str, method: str, websocket: bool
     ) -> tuple[Rule, dict[str, t.Any]] | str | _Info:
         """Match a normalized path (see :func:`_normalized`), as Matcher.search."""
-        matcher = self._matcher
-        if matcher._find is None:
-            matcher._compile()  # also builds the static table read here
         # PERF: a fully static URL is one dict lookup, whatever the rule count
-        # (Matcher.search takes the other paths).
+        # (Matcher.search takes the other paths). Until the first search
+        # after a change the table is empty; the compiled finder, which
+        # search() makes, knows the static rules too.
+        matcher = self._matcher
         table = matcher._static.get(domain)
         if table is not None and (entries := table.get(path)) is not None:
             for rule, methods, ws in entries:
@@ -779,15 +779,13 @@ class MapAdapter:
             if not rule._plain:
                 self._redirects(rule, args, domain, path, method, query_args)
             return rule, args
+        if rv.__class__ is _Info:
+            return _no_match(rv)
         return self._miss(rv, query_args)  # type: ignore[arg-type]
 
-    def _miss(self, rv: str | _Info, query_args: _QueryArgs) -> HTTPException:
-        """Return the HTTP error for a failed search (see Matcher.search)."""
-        if isinstance(rv, str):
-            return RequestRedirect(
-                self.make_redirect_url(quote_segment(rv), query_args)
-            )
-        return _no_match(rv)
+    def _miss(self, path: str, query_args: _QueryArgs) -> HTTPException:
+        """Return the redirect to *path*, where the search found a rule."""
+        return RequestRedirect(self.make_redirect_url(quote_segment(path), query_args))
 
     def _redirects(
         self,
