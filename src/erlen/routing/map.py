@@ -53,7 +53,7 @@ _PURE_TO_PYTHON = frozenset(
 )
 
 _new_object = object.__new__
-# The bound on Map._seen (requests for static rules remembered per map): the
+# The bound on Map._seen (static matches and 404/405s remembered per map): the
 # keys hold client strings (path, host), so a flood of new ones empties it.
 _SEEN_SIZE = 1024
 # APPSEC: a request is remembered only if its Host and path (with repeated
@@ -250,8 +250,9 @@ class Map:
         host_matching: bool = False,
     ) -> None:
         self._matcher = Matcher(merge_slashes)
-        #: Static matches by ``(PATH_INFO, REQUEST_METHOD, HTTP_HOST,
-        #: wsgi.url_scheme, domain)``, see :meth:`_match_environ`; replaced
+        #: Static matches and failed searches by ``(PATH_INFO, REQUEST_METHOD,
+        #: HTTP_HOST, wsgi.url_scheme, domain)``, see :meth:`_match_environ`
+        #: and :meth:`_environ_miss`; replaced
         #: (not cleared) on change, so a match racing a change stores its
         #: answer in the old one.
         self._seen: BoundedCache[_SeenKey, _SeenValue] = BoundedCache(_SEEN_SIZE)
