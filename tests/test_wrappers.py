@@ -71,6 +71,46 @@ def test_request_not_populated() -> None:
     assert "erlen.request" not in environ
 
 
+def test_request_method_read_at_creation() -> None:
+    environ = _environ(method="patch")
+    request = erlen.Request(environ)
+    # Read when the request is made, as in Werkzeug.
+    environ["REQUEST_METHOD"] = "PUT"
+    assert request.method == "PATCH"
+    request.method = "DELETE"
+    assert request.method == "DELETE"
+    # Not read again by a shallow request, which reads it on first use.
+    shallow = erlen.Request(environ, shallow=True)
+    assert shallow.method == "PUT"
+    assert erlen.Request({}, populate_request=False).method == "GET"
+
+
+def test_request_subclass_method_and_shallow() -> None:
+    class OwnMethod(erlen.Request):
+        @property
+        def method(self) -> str:  # type: ignore[override]
+            return "OWN"
+
+    class Shallow(erlen.Request):
+        shallow = True
+
+    class Plain(erlen.Request):
+        pass
+
+    environ = _environ(method="POST")
+    request = OwnMethod(environ)
+    assert request.method == "OWN"
+    assert environ["erlen.request"] is request
+    assert not request.shallow
+    shallow = Shallow(_environ(method="POST"))
+    # The class default is kept as passed: shallow=False, as in Werkzeug.
+    assert shallow.shallow is False
+    assert shallow.method == "POST"
+    assert Plain(_environ(method="POST")).method == "POST"
+    assert (OwnMethod._erlen_plain_init, Shallow._erlen_plain_init) == (False, False)
+    assert Plain._erlen_plain_init
+
+
 def test_request_raw_headers_kept_apart() -> None:
     environ = _environ()
     environ["erlen.raw_headers"] = [

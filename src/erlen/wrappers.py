@@ -72,11 +72,20 @@ class Request(_SansIORequest):
         populate_request: bool = True,
         shallow: bool = False,
     ) -> None:
-        # PERF: nothing is read from the environ here; method, path, headers
-        # and the rest are lazy properties below, computed on first access,
-        # since most requests touch only a few of them.
+        # PERF: little is read from the environ here; path, headers and the
+        # rest are lazy properties below, computed on first access, since
+        # most requests touch only a few of them.
         #: The WSGI-shaped environ this request was built from.
         self.environ = environ
+        if self._erlen_plain_init and not shallow:
+            # PERF: every request reads its method (the view lookup does), so
+            # it is read here, as Werkzeug does, without the lazy property's
+            # two Python calls; the plain attribute shadows the ``method``
+            # lazy property below. ``shallow`` keeps its class default False.
+            self.method = environ.get("REQUEST_METHOD", "GET").upper()
+            if populate_request:
+                environ["erlen.request"] = self
+            return
         self.shallow = shallow
         if populate_request and not shallow:
             environ["erlen.request"] = self
@@ -228,11 +237,17 @@ class Request(_SansIORequest):
     # that does is served by the general path of blueprints).
     _erlen_plain_blueprint: t.ClassVar[bool] = True
 
+    # True while ``method`` is this class's lazy property and ``shallow``
+    # defaults to False: __init__ then takes its short path (a subclass
+    # defining its own ``method`` keeps it, lazy or not).
+    _erlen_plain_init: t.ClassVar[bool] = True
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._erlen_plain_blueprint = (
             cls.endpoint is Request.endpoint and cls.blueprint is Request.blueprint
         )
+        cls._erlen_plain_init = cls.method is Request.method and cls.shallow is False
 
     @property
     def endpoint(self) -> str | None:
