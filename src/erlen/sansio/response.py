@@ -571,6 +571,9 @@ class Response:
         ("", 0),
     )
     _plain_init: t.ClassVar[bool] = True
+    # True while get_wsgi_response, get_app_iter and get_wsgi_headers are
+    # Response's own: a driver may then compute their answer itself.
+    _plain_send: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -579,6 +582,11 @@ class Response:
         # constructor to assign it.
         cls._plain_init = (
             cls.set_data is Response.set_data and cls.direct_passthrough is False
+        )
+        cls._plain_send = (
+            cls.get_wsgi_response is Response.get_wsgi_response
+            and cls.get_app_iter is Response.get_app_iter
+            and cls.get_wsgi_headers is Response.get_wsgi_headers
         )
 
     @classmethod
