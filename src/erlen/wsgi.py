@@ -163,6 +163,16 @@ def respond(
                         body = ()
                 start_response(response._status, headers)
                 return body
+    return _respond_general(response, environ, start_response, context)
+
+
+def _respond_general(
+    response: Response,
+    environ: dict[str, t.Any],
+    start_response: Callable[..., t.Any],
+    context: contextvars.Context | None,
+) -> Iterable[bytes]:
+    """Do respond()'s work through get_wsgi_response(), for any response."""
     app_iter, status, headers_list = response.get_wsgi_response(environ)
     start_response(status, headers_list)
     if isinstance(app_iter, FileBody):
