@@ -636,3 +636,29 @@ def test_headers_replace_compares_names_ignoring_case_whatever_their_length(
         else:
             h.set("Key", "new")
         assert h.to_wsgi_list() == [("Key", "new"), ("Kez", "2"), ("K-ey", "3")]
+
+
+def test_multidict_get_reads_lists_unless_getitem_overridden() -> None:
+    md: MultiDict[str, str] = MultiDict([("a", "1"), ("a", "2"), ("b", "x")])
+    assert md.get("a") == "1"
+    assert md.get("a", type=int) == 1
+    assert md.get("b", 5, type=int) == 5
+    assert md.get("missing") is None
+    assert md.get("missing", "d") == "d"
+    md.setlist("empty", [])
+    assert md.get("empty", "d") == "d"
+    with pytest.raises(TypeError):
+        md.get([])  # type: ignore[arg-type]
+
+    class Upper(MultiDict[str, str]):
+        def __getitem__(self, key: str) -> str:
+            if key == "gone":
+                raise KeyError(key)
+            return super().__getitem__(key).upper()
+
+    up = Upper([("a", "x"), ("gone", "y")])
+    assert up.get("a") == "X"
+    assert up.get("gone", "d") == "d"
+    assert up.get("missing", "d") == "d"
+    assert not Upper._plain_getitem
+    assert ImmutableMultiDict._plain_getitem
