@@ -662,3 +662,37 @@ def test_multidict_get_reads_lists_unless_getitem_overridden() -> None:
     assert up.get("missing", "d") == "d"
     assert not Upper._plain_getitem
     assert ImmutableMultiDict._plain_getitem
+
+
+def test_headers_get_honours_an_overridden_find() -> None:
+    class Fixed(Headers):
+        def _find(self, key: str) -> str | None:
+            return "fixed" if key.lower() == "x-a" else None
+
+    class FixedEnviron(EnvironHeaders):
+        def _find(self, key: str) -> str | None:
+            return "fixed" if key.lower() == "x-a" else None
+
+    assert Fixed([("X-A", "1")]).get("x-a") == "fixed"
+    assert Fixed([("X-B", "1")]).get("x-b", "d") == "d"
+    environ = {"HTTP_X_A": "1", "HTTP_X_B": "2"}
+    assert FixedEnviron(environ).get("X-A") == "fixed"
+    assert FixedEnviron(environ).get("X-B", "d") == "d"
+    assert (Fixed._inline_find, FixedEnviron._plain_find) == (False, False)
+
+
+def test_environ_headers_get() -> None:
+    headers = EnvironHeaders(
+        {"HTTP_X_NUM": "12", "CONTENT_TYPE": "text/plain", "HTTP_X_BAD": "z"}
+    )
+    assert headers.get("x-num") == "12"
+    assert headers.get("X-Num", type=int) == 12
+    assert headers.get("X-Bad", 7, type=int) == 7
+    assert headers.get("Content-Type") == "text/plain"
+    assert headers.get("X-Missing") is None
+    assert headers.get("X-Missing", "d") == "d"
+    assert headers.get(1, "d") == "d"  # type: ignore[call-overload]
+    plain = Headers([("X-Num", "12"), ("x-other", "o")])
+    assert plain.get("X-NUM", type=int) == 12
+    assert plain.get("X-Other") == "o"
+    assert plain.get("X-Missing", "d") == "d"

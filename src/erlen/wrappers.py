@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from io import BytesIO
 
 from ._cache import BoundedCache
 from .datastructures import EnvironHeaders
@@ -153,6 +154,14 @@ class Request(_SansIORequest):
     @lazy_property
     def _raw_stream(self) -> t.IO[bytes] | None:
         return self.environ.get("wsgi.input")
+
+    @lazy_property
+    def input_stream(self) -> t.IO[bytes]:
+        """The raw body stream, with no length checks; prefer :attr:`stream`."""
+        # PERF: read from the environ at once, without the _raw_stream lazy
+        # property's two calls (it stays for a subclass that reads it).
+        stream: t.IO[bytes] | None = self.environ.get("wsgi.input")
+        return BytesIO() if stream is None else stream
 
     @property
     def remote_user(self) -> str | None:

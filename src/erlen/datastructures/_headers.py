@@ -105,9 +105,13 @@ class Headers:
     # which case ``headers[name] = value`` keeps calling the override.
     _inline_set: t.ClassVar[bool] = True
 
+    # PERF: get() inlines _find() unless a subclass overrides _find().
+    _inline_find: t.ClassVar[bool] = True
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._inline_set = cls.set is Headers.set
+        cls._inline_find = cls._find is Headers._find
 
     def __init__(self, defaults: HeadersInit | None = None) -> None:
         self._list: list[tuple[str, str]] = []
@@ -182,7 +186,16 @@ class Headers:
             :exc:`TypeError`, *default* is returned.
         """
         # PERF: no exception for a missing name (the common case for get).
-        rv = self._find(key)
+        if key.__class__ is str and self._inline_find:
+            # PERF: _find() inlined (one call fewer per header read).
+            rv = None
+            ikey = key.lower()
+            for k, v in self._list:
+                if k == key or k.lower() == ikey:
+                    rv = v
+                    break
+        else:
+            rv = self._find(key)
         if rv is None:
             return default
         if type is None:
@@ -565,6 +578,13 @@ class EnvironHeaders(Headers):
 
     __slots__ = ("environ",)
 
+    # True while _find is this class's own: get() then inlines it.
+    _plain_find: t.ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_find = cls._find is EnvironHeaders._find
+
     def __init__(self, environ: Mapping[str, t.Any]) -> None:
         self._list = []
         #: The wrapped WSGI environ.
@@ -597,6 +617,41 @@ class EnvironHeaders(Headers):
         if ekey is None:
             ekey = _environ_key(key_)
         return self.environ.get(ekey)
+
+    @t.overload
+    def get(self, key: str) -> str | None: ...
+    @t.overload
+    def get(self, key: str, default: str) -> str: ...
+    @t.overload
+    def get(self, key: str, default: T) -> str | T: ...
+    @t.overload
+    def get(self, key: str, *, type: t.Callable[[str], T]) -> T | None: ...
+    @t.overload
+    def get(self, key: str, default: T, type: t.Callable[[str], T]) -> T: ...
+    def get(
+        self,
+        key: str,
+        default: t.Any = None,
+        type: t.Callable[[str], t.Any] | None = None,
+    ) -> t.Any:
+        """Return the value of *key*, converted by *type*, else *default*."""
+        if key.__class__ is str and self._plain_find:
+            # PERF: _find() inlined: request properties read their headers
+            # through here (Content-Length, Content-Type...).
+            ekey = _environ_keys.get(key)
+            if ekey is None:
+                ekey = _environ_key(key)
+            rv = self.environ.get(ekey)
+        else:
+            rv = self._find(key)
+        if rv is None:
+            return default
+        if type is None:
+            return rv
+        try:
+            return type(rv)
+        except (ValueError, TypeError):
+            return default
 
     @t.overload
     def getlist(self, key: str) -> list[str]: ...
