@@ -111,6 +111,25 @@ def test_request_subclass_method_and_shallow() -> None:
     assert Plain._erlen_plain_init
 
 
+def test_request_args_read_query_string_overrides() -> None:
+    class Own(erlen.Request):
+        @property
+        def query_string(self) -> bytes:  # type: ignore[override]
+            return b"own=1"
+
+    assert erlen.Request(_environ(query_string="a=%C3%A9&b")).args.to_dict() == {
+        "a": "\u00e9",
+        "b": "",
+    }
+    assert Own(_environ(query_string="a=1")).args.to_dict() == {"own": "1"}
+    assert not Own._erlen_plain_query
+    request = erlen.Request(_environ(query_string="a=1"))
+    request.query_string = b"assigned=2"
+    assert request.args.to_dict() == {"assigned": "2"}
+    assert request.headers.get("Host") == "localhost"
+    assert request.headers.environ is request.environ  # type: ignore[attr-defined]
+
+
 def test_request_raw_headers_kept_apart() -> None:
     environ = _environ()
     environ["erlen.raw_headers"] = [

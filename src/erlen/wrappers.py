@@ -14,10 +14,14 @@ from .globals import _cv_app
 from .sansio._lazy import lazy_property
 from .sansio.request import Request as _SansIORequest
 from .sansio.response import Response as _SansIOResponse
+from .urls import parse_qsl
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from .datastructures import MultiDict
     from .routing import Rule
 
+
+_new_object = object.__new__
 
 # A blueprint's name and its parents' names, by name (see Request.blueprints).
 _blueprint_paths: BoundedCache[str, list[str]] = BoundedCache(512)
@@ -139,7 +143,23 @@ class Request(_SansIORequest):
             return Headers._from_received(
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
             )
-        return EnvironHeaders(self.environ)
+        # PERF: EnvironHeaders.__init__'s two writes without its call.
+        headers = _new_object(EnvironHeaders)
+        headers._list = []
+        headers.environ = self.environ
+        return headers
+
+    @lazy_property
+    def args(self) -> MultiDict[str, str]:
+        """The query string arguments; bytes that are not UTF-8 stay ``%XX``."""
+        if self._erlen_plain_query and "query_string" not in self.__dict__:
+            # PERF: the query string straight from the environ, without the
+            # query_string lazy property's two calls (a subclass overriding
+            # it, or a value assigned to it, is still read through it).
+            query = self.environ.get("QUERY_STRING", "").encode("latin-1")
+        else:
+            query = self.query_string
+        return self.parameter_storage_class(parse_qsl(query, keep_blank_values=True))
 
     @lazy_property
     def remote_addr(self) -> str | None:
@@ -250,6 +270,8 @@ class Request(_SansIORequest):
     # defaults to False: __init__ then takes its short path (a subclass
     # defining its own ``method`` keeps it, lazy or not).
     _erlen_plain_init: t.ClassVar[bool] = True
+    # True while ``query_string`` is this class's lazy property (see args).
+    _erlen_plain_query: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -257,6 +279,7 @@ class Request(_SansIORequest):
             cls.endpoint is Request.endpoint and cls.blueprint is Request.blueprint
         )
         cls._erlen_plain_init = cls.method is Request.method and cls.shallow is False
+        cls._erlen_plain_query = cls.query_string is Request.query_string
 
     @property
     def endpoint(self) -> str | None:
