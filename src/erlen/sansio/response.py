@@ -82,6 +82,10 @@ _CHARSET_MIMETYPES = frozenset(
 
 _UNSET: t.Any = object()
 
+# PERF: Content-Length values of small bodies, as text (see Response.__init__).
+_LENGTH_TEXTS_SIZE = 1024
+_LENGTH_TEXTS = [str(n) for n in range(_LENGTH_TEXTS_SIZE)]
+
 # PERF: ranges of seekable bodies are read in blocks of this size.
 _RANGE_BLOCK_SIZE = 64 * 1024
 
@@ -509,10 +513,14 @@ class Response:
             body = response.encode() if response.__class__ is str else response
             self.response = [body]
             if self.automatically_set_content_length:
+                n = len(body)
+                # PERF: a small body's length as text from a table (an index
+                # instead of an int-to-str conversion).
+                length = _LENGTH_TEXTS[n] if n < _LENGTH_TEXTS_SIZE else str(n)
                 if ct_pair is None:
-                    pairs = [("Content-Length", str(len(body)))]
+                    pairs = [("Content-Length", length)]
                 else:
-                    pairs = [ct_pair, ("Content-Length", str(len(body)))]
+                    pairs = [ct_pair, ("Content-Length", length)]
             else:
                 pairs = [] if ct_pair is None else [ct_pair]
             # PERF: Headers._from_received without the call.
