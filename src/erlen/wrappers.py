@@ -217,10 +217,15 @@ class Request(_SansIORequest):
     @property
     def max_content_length(self) -> int | None:
         """Largest body in bytes: set on the request, else ``MAX_CONTENT_LENGTH``."""
-        return self._config_limit(
-            "MAX_CONTENT_LENGTH",
-            self._max_content_length,
-            _SansIORequest.max_content_length,
+        # PERF: _config_limit() inlined; read by every request body read.
+        own = self._max_content_length
+        if own is not None:
+            return own
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return _SansIORequest.max_content_length
+        return ctx.app.config.get(
+            "MAX_CONTENT_LENGTH", _SansIORequest.max_content_length
         )
 
     @max_content_length.setter
