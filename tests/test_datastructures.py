@@ -330,7 +330,15 @@ def test_headers_index_and_slice_assignment() -> None:
 
 
 BAD_NAMES = ["", "X Y", "X:Y", "X\r\nY", "Ä", "X\x00", "(x)", 'a"b']
-BAD_VALUES = ["a\rb", "a\nb", "a\x00b", "x\r\nSet-Cookie: evil=1"]
+BAD_VALUES = [
+    "a\rb",
+    "a\nb",
+    "a\x00b",
+    "x\r\nSet-Cookie: evil=1",
+    # Not printable for other reasons too (tab, no-break space).
+    "\t\n",
+    "\xa0\x00",
+]
 
 
 def header_write_paths(
@@ -636,3 +644,91 @@ def test_headers_replace_compares_names_ignoring_case_whatever_their_length(
         else:
             h.set("Key", "new")
         assert h.to_wsgi_list() == [("Key", "new"), ("Kez", "2"), ("K-ey", "3")]
+
+
+def test_multidict_get_reads_lists_unless_getitem_overridden() -> None:
+    md: MultiDict[str, str] = MultiDict([("a", "1"), ("a", "2"), ("b", "x")])
+    assert md.get("a") == "1"
+    assert md.get("a", type=int) == 1
+    assert md.get("b", 5, type=int) == 5
+    assert md.get("missing") is None
+    assert md.get("missing", "d") == "d"
+    md.setlist("empty", [])
+    assert md.get("empty", "d") == "d"
+    with pytest.raises(TypeError):
+        md.get([])  # type: ignore[arg-type]
+
+    class Upper(MultiDict[str, str]):
+        def __getitem__(self, key: str) -> str:
+            if key == "gone":
+                raise KeyError(key)
+            return super().__getitem__(key).upper()
+
+    up = Upper([("a", "x"), ("gone", "y")])
+    assert up.get("a") == "X"
+    assert up.get("gone", "d") == "d"
+    assert up.get("missing", "d") == "d"
+    assert not Upper._plain_getitem
+    assert ImmutableMultiDict._plain_getitem
+
+
+def test_headers_get_honours_an_overridden_find() -> None:
+    class Fixed(Headers):
+        def _find(self, key: str) -> str | None:
+            return "fixed" if key.lower() == "x-a" else None
+
+    class FixedEnviron(EnvironHeaders):
+        def _find(self, key: str) -> str | None:
+            return "fixed" if key.lower() == "x-a" else None
+
+    assert Fixed([("X-A", "1")]).get("x-a") == "fixed"
+    assert Fixed([("X-B", "1")]).get("x-b", "d") == "d"
+    environ = {"HTTP_X_A": "1", "HTTP_X_B": "2"}
+    assert FixedEnviron(environ).get("X-A") == "fixed"
+    assert FixedEnviron(environ).get("X-B", "d") == "d"
+    assert (Fixed._inline_find, FixedEnviron._plain_find) == (False, False)
+
+
+def test_environ_headers_get() -> None:
+    headers = EnvironHeaders(
+        {"HTTP_X_NUM": "12", "CONTENT_TYPE": "text/plain", "HTTP_X_BAD": "z"}
+    )
+    assert headers.get("x-num") == "12"
+    assert headers.get("X-Num", type=int) == 12
+    assert headers.get("X-Bad", 7, type=int) == 7
+    assert headers.get("Content-Type") == "text/plain"
+    assert headers.get("X-Missing") is None
+    assert headers.get("X-Missing", "d") == "d"
+    assert headers.get(1, "d") == "d"  # type: ignore[call-overload]
+    plain = Headers([("X-Num", "12"), ("x-other", "o")])
+    assert plain.get("X-NUM", type=int) == 12
+    assert plain.get("X-Other") == "o"
+    assert plain.get("X-Missing", "d") == "d"
+
+
+@pytest.mark.parametrize(
+    "value", ["tab\there", "nbsp\xa0", "del\x7f", "caf\u00e9", "sep\u2028", ""]
+)
+@pytest.mark.parametrize("path", range(20))
+def test_headers_keep_unprintable_but_safe_values(path: int, value: str) -> None:
+    # Only CR, LF and NUL are refused; other characters Python does not print
+    # are kept as they are, on every write path.
+    where, write = header_write_paths("X-Test", value)[path]
+    h = Headers([("X-Other", "1")])
+    rv = write(h)
+    written = rv if isinstance(rv, Headers) else h
+    assert value in written.getlist("X-Test") or where in (
+        "add_option",
+        "set_option",
+    ), where
+
+
+def test_headers_check_str_subclass_values() -> None:
+    class Text(str):
+        pass
+
+    h = Headers()
+    with pytest.raises(ValueError, match="forbidden character"):
+        h["X-A"] = Text("a\r\nb")
+    h["X-A"] = Text("ok")
+    assert h["X-A"] == "ok"

@@ -71,6 +71,65 @@ def test_request_not_populated() -> None:
     assert "erlen.request" not in environ
 
 
+def test_request_method_read_at_creation() -> None:
+    environ = _environ(method="patch")
+    request = erlen.Request(environ)
+    # Read when the request is made, as in Werkzeug.
+    environ["REQUEST_METHOD"] = "PUT"
+    assert request.method == "PATCH"
+    request.method = "DELETE"
+    assert request.method == "DELETE"
+    # Not read again by a shallow request, which reads it on first use.
+    shallow = erlen.Request(environ, shallow=True)
+    assert shallow.method == "PUT"
+    assert erlen.Request({}, populate_request=False).method == "GET"
+
+
+def test_request_subclass_method_and_shallow() -> None:
+    class OwnMethod(erlen.Request):
+        @property
+        def method(self) -> str:  # type: ignore[override]
+            return "OWN"
+
+    class Shallow(erlen.Request):
+        shallow = True
+
+    class Plain(erlen.Request):
+        pass
+
+    environ = _environ(method="POST")
+    request = OwnMethod(environ)
+    assert request.method == "OWN"
+    assert environ["erlen.request"] is request
+    assert not request.shallow
+    shallow = Shallow(_environ(method="POST"))
+    # The class default is kept as passed: shallow=False, as in Werkzeug.
+    assert shallow.shallow is False
+    assert shallow.method == "POST"
+    assert Plain(_environ(method="POST")).method == "POST"
+    assert (OwnMethod._erlen_plain_init, Shallow._erlen_plain_init) == (False, False)
+    assert Plain._erlen_plain_init
+
+
+def test_request_args_read_query_string_overrides() -> None:
+    class Own(erlen.Request):
+        @property
+        def query_string(self) -> bytes:  # type: ignore[override]
+            return b"own=1"
+
+    assert erlen.Request(_environ(query_string="a=%C3%A9&b")).args.to_dict() == {
+        "a": "\u00e9",
+        "b": "",
+    }
+    assert Own(_environ(query_string="a=1")).args.to_dict() == {"own": "1"}
+    assert not Own._erlen_plain_query
+    request = erlen.Request(_environ(query_string="a=1"))
+    request.query_string = b"assigned=2"
+    assert request.args.to_dict() == {"assigned": "2"}
+    assert request.headers.get("Host") == "localhost"
+    assert request.headers.environ is request.environ  # type: ignore[attr-defined]
+
+
 def test_request_raw_headers_kept_apart() -> None:
     environ = _environ()
     environ["erlen.raw_headers"] = [

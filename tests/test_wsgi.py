@@ -77,6 +77,45 @@ def test_respond_fast_path_agrees_with_get_wsgi_response(
     )
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Location", "/caf\u00e9")],
+        [("content-location", "/x y")],
+        [("Content-Length", "1")],
+        [("content-length", "1"), ("X-Long-Header-14", "v")],
+        [("Locatio_", "v"), ("Content-Locatio_", "v"), ("Content-Lengt_", "v")],
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("auto_length", [True, False])
+def test_respond_fast_path_headers_agree(
+    headers: list[tuple[str, str]], method: str, auto_length: bool
+) -> None:
+    class Auto(BaseResponse):
+        automatically_set_content_length = auto_length
+
+    response = Auto(b"a", headers=headers)
+    expected_body, expected_status, expected_headers = response.get_wsgi_response(
+        _environ(method=method)
+    )
+    answer = _answer(response, method=method)
+    assert answer == (expected_status, expected_headers, list(expected_body))
+    # The pairs handed to the server are a copy.
+    assert answer[1] is not response.headers._list
+
+
+def test_respond_honours_overridden_wsgi_headers() -> None:
+    class Extra(BaseResponse):
+        def get_wsgi_headers(self, environ: t.Any) -> t.Any:
+            headers = super().get_wsgi_headers(environ)
+            headers["X-Extra"] = "1"
+            return headers
+
+    assert ("X-Extra", "1") in _answer(Extra("x"))[1]
+    assert Extra._plain_send is False
+
+
 def test_respond_calls_overridden_response_methods() -> None:
     class AppIter(BaseResponse):
         def get_app_iter(self, environ: t.Any) -> t.Iterable[bytes]:

@@ -864,14 +864,6 @@ class Flask(Scaffold):
             and not request.trusted_hosts
         )
 
-    def _erlen_match_unbound(
-        self, request: Request
-    ) -> tuple[Rule, dict[str, t.Any]] | HTTPException | None:
-        # Match as the unmade adapter would (see _erlen_binds_lazily); None:
-        # the answer needs the adapter.
-        url_map = self.url_map
-        return url_map._match_environ(request.environ, url_map.default_subdomain or "")
-
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Let the url_defaults functions of the endpoint's scopes fill ``values``."""
         names: t.Iterable[str | None] = (None,)

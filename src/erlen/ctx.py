@@ -345,7 +345,12 @@ class RequestContext:
     def match_request(self) -> None:
         """Match the URL and store the rule and arguments on the request."""
         if self._url_adapter is _UNBOUND:
-            found = self.app._erlen_match_unbound(self.request)
+            # Match as the unmade adapter would (see Flask._erlen_binds_lazily);
+            # None: the answer needs the adapter.
+            url_map = self.app.url_map
+            found = url_map._match_environ(
+                self.request.environ, url_map.default_subdomain or ""
+            )
             if found is not None:
                 if isinstance(found, HTTPException):
                     self.request.routing_exception = found

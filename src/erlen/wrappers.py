@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from io import BytesIO
 
 from ._cache import BoundedCache
 from .datastructures import EnvironHeaders
@@ -13,10 +14,14 @@ from .globals import _cv_app
 from .sansio._lazy import lazy_property
 from .sansio.request import Request as _SansIORequest
 from .sansio.response import Response as _SansIOResponse
+from .urls import parse_qsl
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from .datastructures import MultiDict
     from .routing import Rule
 
+
+_new_object = object.__new__
 
 # A blueprint's name and its parents' names, by name (see Request.blueprints).
 _blueprint_paths: BoundedCache[str, list[str]] = BoundedCache(512)
@@ -72,11 +77,20 @@ class Request(_SansIORequest):
         populate_request: bool = True,
         shallow: bool = False,
     ) -> None:
-        # PERF: nothing is read from the environ here; method, path, headers
-        # and the rest are lazy properties below, computed on first access,
-        # since most requests touch only a few of them.
+        # PERF: little is read from the environ here; path, headers and the
+        # rest are lazy properties below, computed on first access, since
+        # most requests touch only a few of them.
         #: The WSGI-shaped environ this request was built from.
         self.environ = environ
+        if self._erlen_plain_init and not shallow:
+            # PERF: every request reads its method (the view lookup does), so
+            # it is read here, as Werkzeug does, without the lazy property's
+            # two Python calls; the plain attribute shadows the ``method``
+            # lazy property below. ``shallow`` keeps its class default False.
+            self.method = environ.get("REQUEST_METHOD", "GET").upper()
+            if populate_request:
+                environ["erlen.request"] = self
+            return
         self.shallow = shallow
         if populate_request and not shallow:
             environ["erlen.request"] = self
@@ -129,7 +143,23 @@ class Request(_SansIORequest):
             return Headers._from_received(
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
             )
-        return EnvironHeaders(self.environ)
+        # PERF: EnvironHeaders.__init__'s two writes without its call.
+        headers = _new_object(EnvironHeaders)
+        headers._list = []
+        headers.environ = self.environ
+        return headers
+
+    @lazy_property
+    def args(self) -> MultiDict[str, str]:
+        """The query string arguments; bytes that are not UTF-8 stay ``%XX``."""
+        if self._erlen_plain_query and "query_string" not in self.__dict__:
+            # PERF: the query string straight from the environ, without the
+            # query_string lazy property's two calls (a subclass overriding
+            # it, or a value assigned to it, is still read through it).
+            query = self.environ.get("QUERY_STRING", "").encode("latin-1")
+        else:
+            query = self.query_string
+        return self.parameter_storage_class(parse_qsl(query, keep_blank_values=True))
 
     @lazy_property
     def remote_addr(self) -> str | None:
@@ -144,6 +174,14 @@ class Request(_SansIORequest):
     @lazy_property
     def _raw_stream(self) -> t.IO[bytes] | None:
         return self.environ.get("wsgi.input")
+
+    @lazy_property
+    def input_stream(self) -> t.IO[bytes]:
+        """The raw body stream, with no length checks; prefer :attr:`stream`."""
+        # PERF: read from the environ at once, without the _raw_stream lazy
+        # property's two calls (it stays for a subclass that reads it).
+        stream: t.IO[bytes] | None = self.environ.get("wsgi.input")
+        return BytesIO() if stream is None else stream
 
     @property
     def remote_user(self) -> str | None:
@@ -179,10 +217,15 @@ class Request(_SansIORequest):
     @property
     def max_content_length(self) -> int | None:
         """Largest body in bytes: set on the request, else ``MAX_CONTENT_LENGTH``."""
-        return self._config_limit(
-            "MAX_CONTENT_LENGTH",
-            self._max_content_length,
-            _SansIORequest.max_content_length,
+        # PERF: _config_limit() inlined; read by every request body read.
+        own = self._max_content_length
+        if own is not None:
+            return own
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return _SansIORequest.max_content_length
+        return ctx.app.config.get(
+            "MAX_CONTENT_LENGTH", _SansIORequest.max_content_length
         )
 
     @max_content_length.setter
@@ -228,11 +271,20 @@ class Request(_SansIORequest):
     # that does is served by the general path of blueprints).
     _erlen_plain_blueprint: t.ClassVar[bool] = True
 
+    # True while ``method`` is this class's lazy property and ``shallow``
+    # defaults to False: __init__ then takes its short path (a subclass
+    # defining its own ``method`` keeps it, lazy or not).
+    _erlen_plain_init: t.ClassVar[bool] = True
+    # True while ``query_string`` is this class's lazy property (see args).
+    _erlen_plain_query: t.ClassVar[bool] = True
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._erlen_plain_blueprint = (
             cls.endpoint is Request.endpoint and cls.blueprint is Request.blueprint
         )
+        cls._erlen_plain_init = cls.method is Request.method and cls.shallow is False
+        cls._erlen_plain_query = cls.query_string is Request.query_string
 
     @property
     def endpoint(self) -> str | None:

@@ -6,7 +6,6 @@ import typing as t
 from functools import partial
 
 from .sansio.files import FileBody
-from .sansio.response import Response as _Response
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import contextvars
@@ -17,12 +16,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .sansio.response import Response
 
 R = t.TypeVar("R", bound="Response")
-
-# The Response methods whose answer respond() may compute itself: a subclass
-# overriding either gets them called, as a WSGI server calling it would.
-_get_wsgi_response = _Response.get_wsgi_response
-_get_app_iter = _Response.get_app_iter
-_get_wsgi_headers = _Response.get_wsgi_headers
 
 
 class _ClosingIterator:
@@ -124,12 +117,7 @@ def respond(
         iterated and closed in it, so that ``stream_with_context`` sees the
         request and pops it where it was pushed.
     """
-    cls = type(response)
-    if (
-        cls.get_wsgi_response is _get_wsgi_response
-        and cls.get_app_iter is _get_app_iter
-        and not response._on_close
-    ):
+    if response._plain_send and not response._on_close:
         body = response.response
         if body.__class__ is list:
             for chunk in body:
@@ -140,26 +128,51 @@ def respond(
                 # to close: the same answer as get_wsgi_response(), but the
                 # server gets the body list itself (no encoding generator to
                 # create and step through, no wrapper), and the header list
-                # without a Headers object around it when get_wsgi_headers()
-                # would only copy the pairs (adding Content-Length).
-                # The same private fields get_app_iter/get_wsgi_response read.
+                # without a Headers object around it. The same private fields
+                # get_app_iter/get_wsgi_response read.
                 code = response._status_code
-                headers = None
-                if cls.get_wsgi_headers is _get_wsgi_headers and (
-                    200 <= code and code != 204 and code != 304
-                ):
-                    headers = response._plain_wsgi_headers()
-                if headers is None:
+                if code < 200 or code == 204 or code == 304:
                     headers = response.get_wsgi_headers(environ).to_wsgi_list()
-                if (
-                    code < 200
-                    or code == 204
-                    or code == 304
-                    or environ["REQUEST_METHOD"] == "HEAD"
-                ):
                     body = ()
+                else:
+                    # PERF: _plain_wsgi_headers() inlined for the usual body
+                    # of one bytes object: one pass over the names (only
+                    # those of the length of "Location", "Content-Length" or
+                    # "Content-Location" looked at further), one list copy.
+                    headers = response.headers._list
+                    has_length = False
+                    for name, _ in headers:
+                        n = len(name)
+                        if n == 14:
+                            if name == "Content-Length" or name.lower() == (
+                                "content-length"
+                            ):
+                                has_length = True
+                        elif n == 8 or n == 16:
+                            lname = name.lower()
+                            if lname == "location" or lname == "content-location":
+                                headers = response.get_wsgi_headers(
+                                    environ
+                                ).to_wsgi_list()
+                                break
+                    else:
+                        headers = headers.copy()
+                        if not has_length and response.automatically_set_content_length:
+                            headers.append(("Content-Length", str(sum(map(len, body)))))
+                    if environ["REQUEST_METHOD"] == "HEAD":
+                        body = ()
                 start_response(response._status, headers)
                 return body
+    return _respond_general(response, environ, start_response, context)
+
+
+def _respond_general(
+    response: Response,
+    environ: dict[str, t.Any],
+    start_response: Callable[..., t.Any],
+    context: contextvars.Context | None,
+) -> Iterable[bytes]:
+    """Do respond()'s work through get_wsgi_response(), for any response."""
     app_iter, status, headers_list = response.get_wsgi_response(environ)
     start_response(status, headers_list)
     if isinstance(app_iter, FileBody):

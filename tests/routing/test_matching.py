@@ -604,3 +604,93 @@ def test_match_environ_agrees_with_binding(overrides, expected):
     else:
         assert type(rv) is expected
     assert (rv if isinstance(rv, tuple) else type(rv)) == _bound_answer(m, env, "")
+
+
+def _seen_map(*rules, **kwargs):
+    return Map(list(rules), **kwargs)
+
+
+def _host_env(path, **kw):
+    return _environ(**{"HTTP_HOST": "example.com", "PATH_INFO": path, **kw})
+
+
+def test_match_environ_remembers_static_matches_with_fresh_view_args():
+    m = _seen_map(
+        Rule("/a", endpoint="a", defaults={"page": 1}),
+        Rule("/b", endpoint="b"),
+    )
+    env = _host_env("/a")
+    first = m._match_environ(env, "")
+    assert len(m._seen) == 1
+    first[1]["page"] = 99  # the app may change view_args
+    second = m._match_environ(env, "")
+    assert second == (first[0], {"page": 1})
+    assert second[1] is not first[1]
+    b1 = m._match_environ(_host_env("/b"), "")
+    b2 = m._match_environ(_host_env("/b"), "")
+    assert b1 == b2 == (b1[0], {})
+    assert b1[1] is not b2[1]
+
+
+def test_match_environ_remembers_misses_of_a_pure_map():
+    m = _seen_map(
+        Rule("/x", endpoint="x", methods=["GET"]), Rule("/u/<int:id>", endpoint="u")
+    )
+    for _ in range(2):
+        assert type(m._match_environ(_host_env("/missing"), "")) is NotFound
+        e = m._match_environ(_host_env("/x", REQUEST_METHOD="POST"), "")
+        assert sorted(e.valid_methods) == ["GET", "HEAD"]
+    assert len(m._seen) == 2
+    # Each hit gives a new exception (they carry tracebacks).
+    assert m._match_environ(_host_env("/missing"), "") is not m._match_environ(
+        _host_env("/missing"), ""
+    )
+
+
+def test_match_environ_forgets_on_change():
+    m = _seen_map(Rule("/x", endpoint="x"))
+    assert type(m._match_environ(_host_env("/y"), "")) is NotFound
+    m.add(Rule("/y", endpoint="y"))
+    assert m._match_environ(_host_env("/y"), "")[0].endpoint == "y"
+    rule = Rule("/a/b", endpoint="ab", merge_slashes=True)
+    m = _seen_map(rule, merge_slashes=False)
+    assert type(m._match_environ(_host_env("/a//b"), "")) is NotFound
+    m.merge_slashes = True
+    assert m._match_environ(_host_env("/a//b"), "") is None  # a redirect
+
+
+def test_match_environ_keeps_long_keys_out():
+    m = _seen_map(Rule("/a", endpoint="a"))
+    path = "/" * 2000 + "a"
+    assert m._match_environ(_host_env(path), "")[0].endpoint == "a"
+    assert type(m._match_environ(_host_env(path + "b"), "")) is NotFound
+    assert len(m._seen) == 0
+
+
+def test_match_environ_converter_misses_are_not_remembered():
+    class Toggle(BaseConverter):
+        accept = False
+
+        def to_python(self, value):
+            if not Toggle.accept:
+                raise ValidationError()
+            return value
+
+    m = _seen_map(Rule("/t/<toggle:v>", endpoint="t"), converters={"toggle": Toggle})
+    assert type(m._match_environ(_host_env("/t/1"), "")) is NotFound
+    Toggle.accept = True
+    assert m._match_environ(_host_env("/t/1"), "")[1] == {"v": "1"}
+    assert len(m._seen) == 0
+
+
+def test_match_environ_checks_a_host_again_for_another_scheme():
+    m = _seen_map(Rule("/a", endpoint="a"), Rule("/<int:n>", endpoint="n"))
+    bad = "a" * 70 + ".com"
+    for _ in range(2):  # a refused host is never remembered
+        assert type(m._match_environ(_host_env("/1", HTTP_HOST=bad), "")) is BadHost
+    for scheme in ("http", "https", "http"):
+        env = _host_env("/1", **{"wsgi.url_scheme": scheme})
+        assert m._match_environ(env, "")[1] == {"n": 1}
+    env = _host_env("/a", **{"wsgi.url_scheme": "https"})
+    assert m._match_environ(env, "")[0].endpoint == "a"
+    assert len(m._seen) == 1

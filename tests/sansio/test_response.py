@@ -811,3 +811,11 @@ def test_force_type() -> None:
     assert type(r) is Mine
     with pytest.raises(TypeError, match="WSGI driver"):
         Mine.force_type(lambda environ, start: [])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("size", [0, 1, 1023, 1024, 5000])
+def test_content_length_of_plain_bodies(size: int) -> None:
+    # Small lengths come from a table, larger ones are converted.
+    for body in (b"x" * size, "x" * size):
+        response = Response(body)
+        assert response.headers["Content-Length"] == str(size)

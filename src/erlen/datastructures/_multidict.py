@@ -417,6 +417,54 @@ class MultiDict(TypeConversionDict[K, V]):
             return lst[0]  # type: ignore[no-any-return]
         raise _bad_key(key)
 
+    # True while __getitem__ is MultiDict's own: get() then reads the value
+    # lists itself (a subclass overriding __getitem__ has it called).
+    _plain_getitem: t.ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_getitem = cls.__getitem__ is MultiDict.__getitem__
+
+    @t.overload  # type: ignore[override]
+    def get(self, key: K) -> V | None: ...
+    @t.overload
+    def get(self, key: K, default: V) -> V: ...
+    @t.overload
+    def get(self, key: K, default: T) -> V | T: ...
+    @t.overload
+    def get(self, key: K, *, type: Callable[[V], T]) -> T | None: ...
+    @t.overload
+    def get(self, key: K, default: T, type: Callable[[V], T]) -> T: ...
+    def get(
+        self,
+        key: K,
+        default: t.Any = None,
+        type: Callable[[V], t.Any] | None = None,
+    ) -> t.Any:
+        """Return the first value for *key*, converted by *type*, else *default*.
+
+        :param type: a callable converting the value; a :exc:`ValueError` or
+            :exc:`TypeError` it raises makes ``get`` return *default*.
+        """
+        if self._plain_getitem:
+            # PERF: what self[key] gives, without its call and the KeyError
+            # of a missing key (request.args.get is the common read).
+            values = _raw.get(self, key)
+            if not values:
+                return default
+            rv = values[0]
+        else:
+            try:
+                rv = self[key]
+            except KeyError:
+                return default
+        if type is None:
+            return rv
+        try:
+            return type(rv)
+        except (ValueError, TypeError):
+            return default
+
     def __setitem__(self, key: K, value: V) -> None:
         """Replace all values of *key* with the single *value*."""
         _raw.__setitem__(self, key, [value])

@@ -17,24 +17,49 @@ from ..exceptions import BadHost
 from ..exceptions import HTTPException
 from ..exceptions import MethodNotAllowed
 from ..exceptions import NotFound
+from .converters import BaseConverter
 from .converters import DEFAULT_CONVERTERS
+from .converters import FloatConverter
+from .converters import NumberConverter
 from .converters import quote_segment
+from .converters import UUIDConverter
 from .exceptions import BuildError
 from .exceptions import RequestRedirect
 from .exceptions import WebsocketMismatch
+from .matcher import _Info
 from .matcher import Matcher
+from .matcher import SlashRequired
 from .rules import _PLACEHOLDER_RE
 from .rules import encode_query
 from .rules import Rule
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .converters import BaseConverter
-    from .matcher import _Info
     from .rules import RuleFactory
 
 _QueryArgs = t.Mapping[str, t.Any] | str | None
+# Map._seen: (PATH_INFO, REQUEST_METHOD, HTTP_HOST, wsgi.url_scheme, domain)
+# to a static rule and its defaults, or to None and what a failed search saw.
+_SeenKey = tuple[str | None, str, str, str, str]
+_SeenValue = tuple["Rule", "t.Mapping[str, t.Any] | None"] | tuple[None, "_Info"]
+
+# The converters' to_python functions that depend on nothing but the value.
+_PURE_TO_PYTHON = frozenset(
+    (
+        BaseConverter.to_python,
+        NumberConverter.to_python,
+        FloatConverter.to_python,
+        UUIDConverter.to_python,
+    )
+)
 
 _new_object = object.__new__
+# The bound on Map._seen (static matches and 404/405s remembered per map): the
+# keys hold client strings (path, host), so a flood of new ones empties it.
+_SEEN_SIZE = 1024
+# APPSEC: a request is remembered only if its Host and path (with repeated
+# leading slashes, the path a static rule matches can be longer than the
+# rule's) are this short together: the cache stays below a few MB.
+_SEEN_KEY_MAX = 1024
 # PERF: methods that need no upper() call (a set lookup is cheaper).
 _UPPER_METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
@@ -85,6 +110,9 @@ def _clean_host(scheme: str, host: str) -> str:
 # sending many different hosts costs memory of at most 256 entries each.
 _host_cache: BoundedCache[tuple[str, str], str] = BoundedCache(256)
 _idna_cache: BoundedCache[str, str] = BoundedCache(256)
+# PERF: the Host headers Map._match_environ found acceptable, each with the
+# URL scheme it was checked for (the scheme decides which port is dropped).
+_hosts_checked: BoundedCache[str, str] = BoundedCache(256)
 
 
 def _cache_host(scheme: str, host: str) -> str:
@@ -130,6 +158,40 @@ def _wsgi_str(value: str) -> str:
     except UnicodeEncodeError:
         # Already real text (not WSGI-encoded); keep it rather than crash.
         return value
+
+
+def _remember(
+    seen: BoundedCache[_SeenKey, _SeenValue], key: _SeenKey, value: _SeenValue
+) -> None:
+    """Store a :meth:`Map._match_environ` answer in *seen* unless its key is long."""
+    # APPSEC: long strings (a path with many leading slashes also matches a
+    # static rule) would let the cache hold too much memory.
+    if len(key[0] or "") + len(key[2]) <= _SEEN_KEY_MAX:
+        seen.put(key, value)
+
+
+def _refuse_host(scheme: str, host: str) -> BadHost | None:
+    """Return the error binding would raise for a Host header, or None if it is fine.
+
+    A fine one is remembered in ``_hosts_checked``.
+    """
+    name = _host_cache.get((scheme, host)) or _cache_host(scheme, host)
+    if _idna_cache.get(name) is None:
+        try:
+            _idna_server_name(name)
+        except BadHost as e:
+            return e
+    _hosts_checked.put(host, scheme)
+    return None
+
+
+def _normalized_path(path_info: str) -> str:
+    """Return a WSGI ``PATH_INFO`` decoded, with one leading slash, for the matcher."""
+    if not path_info.isascii():
+        path_info = _wsgi_str(path_info)
+    if path_info and (path_info[0] != "/" or path_info[1:2] == "/"):
+        return f"/{path_info.lstrip('/')}"
+    return path_info
 
 
 def _normalized(path_info: str | None, method: str) -> tuple[str, str]:
@@ -188,6 +250,15 @@ class Map:
         host_matching: bool = False,
     ) -> None:
         self._matcher = Matcher(merge_slashes)
+        #: Static matches and failed searches by ``(PATH_INFO, REQUEST_METHOD,
+        #: HTTP_HOST, wsgi.url_scheme, domain)``, see :meth:`_match_environ`
+        #: and :meth:`_environ_miss`; replaced
+        #: (not cleared) on change, so a match racing a change stores its
+        #: answer in the old one.
+        self._seen: BoundedCache[_SeenKey, _SeenValue] = BoundedCache(_SEEN_SIZE)
+        #: Whether every converter's to_python is one of erlen's own (whose
+        #: answers depend only on the value), see _environ_miss.
+        self._pure = False
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
         self._remap = True
         self._remap_lock = self.lock_class()
@@ -212,6 +283,7 @@ class Map:
     @merge_slashes.setter
     def merge_slashes(self, value: bool) -> None:
         self._matcher.merge_slashes = value
+        self._seen = BoundedCache(_SEEN_SIZE)
 
     @property
     def _matcher_source(self) -> str | None:
@@ -254,6 +326,7 @@ class Map:
                 self._matcher.add(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
         self._remap = True
+        self._seen = BoundedCache(_SEEN_SIZE)
 
     def bind(
         self,
@@ -301,17 +374,18 @@ class Map:
     def _search(
         self, domain: str, path: str, method: str, websocket: bool
     ) -> tuple[Rule, dict[str, t.Any]] | str | _Info:
-        """Match a normalized path (see :func:`_normalized`), as Matcher.match."""
+        """Match a normalized path (see :func:`_normalized`), as Matcher.search."""
         # PERF: a fully static URL is one dict lookup, whatever the rule count
-        # (the lookup Matcher.match starts with, without two calls).
-        table = self._matcher._static.get(domain)
+        # (Matcher.search takes the other paths). Until the first search
+        # after a change the table is empty; the compiled finder, which
+        # search() makes, knows the static rules too.
+        matcher = self._matcher
+        table = matcher._static.get(domain)
         if table is not None and (entries := table.get(path)) is not None:
             for rule, methods, ws in entries:
                 if (methods is None or method in methods) and ws is websocket:
-                    if rule._plain:
-                        return rule, dict(rule.defaults) if rule.defaults else {}
-                    break
-        return self._matcher.match(domain, path, method, websocket)
+                    return rule, dict(rule.defaults) if rule.defaults else {}
+        return matcher.search(domain, path, method, websocket)
 
     def _match_environ(
         self, environ: dict[str, t.Any], domain: str
@@ -326,34 +400,80 @@ class Map:
         :exc:`BadHost`, as binding raises it; a redirect; no Host header).
 
         PERF: most requests never build a URL, so the adapter is made only
-        when one is (url_for), not for every match.
+        when one is (url_for), not for every match. A request for a static
+        rule seen before is one lookup in :attr:`_seen`, keyed by what the
+        answer depends on (the host too: it was checked when stored).
         """
         if self._remap:
             self.update()
         host = environ.get("HTTP_HOST")
         if host is None or "HTTP_UPGRADE" in environ:
             return None
+        scheme = environ["wsgi.url_scheme"]
+        path_info = environ.get("PATH_INFO")
+        method = environ["REQUEST_METHOD"]
+        key = (path_info, method, host, scheme, domain)
+        seen = self._seen
+        hit = seen.get(key)
+        if hit is not None:
+            rule, value = hit
+            if rule is None:
+                return _no_match(value)  # type: ignore[arg-type]
+            # A fresh dict: the app may change view_args (url_value_preprocessor).
+            return rule, dict(value) if value else {}  # type: ignore[arg-type]
         # APPSEC: the host is checked as binding checks it (an unencodable
         # name is a 400), though matching does not use it.
-        scheme = environ["wsgi.url_scheme"]
-        name = _host_cache.get((scheme, host)) or _cache_host(scheme, host)
-        if _idna_cache.get(name) is None:
-            try:
-                _idna_server_name(name)
-            except BadHost as e:
-                return e
-        path_info = environ.get("PATH_INFO")
+        if _hosts_checked.get(host) != scheme and (e := _refuse_host(scheme, host)):
+            return e
+        # PERF: what _normalized() does, without its call for a plain path.
+        if method not in _UPPER_METHODS:
+            method = method.upper()
         if path_info is None:
-            path_info = "/"
-        elif not path_info.isascii():
-            path_info = _wsgi_str(path_info)
-        path, method = _normalized(path_info, environ["REQUEST_METHOD"])
-        rv = self._search(domain, path, method, False)
-        if rv.__class__ is tuple:
-            return rv if rv[0]._plain else None
+            path = "/"
+        elif path_info.isascii() and path_info[:1] == "/" and path_info[1:2] != "/":
+            path = path_info
+        else:
+            path = _normalized_path(path_info)
+        matcher = self._matcher
+        find = matcher._find or matcher._compile()  # also builds the static table
+        table = matcher._static.get(domain)
+        if table is not None and (entries := table.get(path)) is not None:
+            for rule, methods, ws in entries:
+                if (methods is None or method in methods) and not ws:
+                    if not rule._plain:
+                        return None
+                    # A static answer depends on nothing else: remember it.
+                    _remember(seen, key, (rule, rule.defaults))
+                    return rule, dict(rule.defaults) if rule.defaults else {}
+        # PERF: Matcher.search inlined up to its miss handling.
+        segs = [domain, *path.split("/")]
+        try:
+            found = find(segs, len(segs), method, False)
+        except SlashRequired:
+            return None  # a redirect to the path with a slash added
+        if found is not None:
+            return found if found[0]._plain else None
+        return self._environ_miss(key, domain, path, segs, method)
+
+    def _environ_miss(
+        self,
+        key: _SeenKey,
+        domain: str,
+        path: str,
+        segs: list[str],
+        method: str,
+    ) -> tuple[Rule, dict[str, t.Any]] | HTTPException | None:
+        """:meth:`_match_environ` once the compiled finder found nothing."""
+        seen = self._seen  # the one the key was missing from
+        rv = self._matcher.missed(domain, path, segs, method, False)
         if isinstance(rv, str):
-            return None
-        return _no_match(rv)  # type: ignore[arg-type]
+            return None  # a redirect to the path with slashes merged
+        # PERF: 404s for the same path are common (favicon.ico, robots.txt,
+        # scanners); the search that failed depends on nothing else if no
+        # converter of the map can answer differently next time.
+        if self._pure:
+            _remember(seen, key, (None, rv))
+        return _no_match(rv)
 
     def bind_to_environ(
         self,
@@ -487,6 +607,13 @@ class Map:
                 for rules in self._rules_by_endpoint.values():
                     rules.sort(key=lambda x: x.build_compare_key())
                     self._flag_plain(rules)
+                self._pure = all(
+                    type(converter).to_python in _PURE_TO_PYTHON
+                    for rule in self._rules
+                    if not rule.build_only
+                    for converter in rule._converters.values()
+                )
+                self._seen = BoundedCache(_SEEN_SIZE)
                 self._remap = False
 
     @staticmethod
@@ -653,15 +780,13 @@ class MapAdapter:
             if not rule._plain:
                 self._redirects(rule, args, domain, path, method, query_args)
             return rule, args
+        if rv.__class__ is _Info:
+            return _no_match(rv)
         return self._miss(rv, query_args)  # type: ignore[arg-type]
 
-    def _miss(self, rv: str | _Info, query_args: _QueryArgs) -> HTTPException:
-        """Return the HTTP error for a failed search (see Matcher.match)."""
-        if isinstance(rv, str):
-            return RequestRedirect(
-                self.make_redirect_url(quote_segment(rv), query_args)
-            )
-        return _no_match(rv)
+    def _miss(self, path: str, query_args: _QueryArgs) -> HTTPException:
+        """Return the redirect to *path*, where the search found a rule."""
+        return RequestRedirect(self.make_redirect_url(quote_segment(path), query_args))
 
     def _redirects(
         self,

@@ -143,8 +143,8 @@ class Matcher:
                 state = transition.state
         state.rules.append(rule)
         self._find = None
-        # The static table is rebuilt with the finder; MapAdapter.match reads
-        # it before calling match(), so it must not outlive a change.
+        # The static table is rebuilt with the finder; Map reads it before
+        # calling search(), so it must not outlive a change.
         self._static = {}
 
     def update(self) -> None:
@@ -160,24 +160,18 @@ class Matcher:
 
     # -- matching ---------------------------------------------------------
 
-    def match(
+    def search(
         self, domain: str, path: str, method: str, websocket: bool
     ) -> _Result | str | _Info:
         """Return ``(rule, view_args)`` for the request, or why there is none.
 
-        PERF: a miss is returned, not raised (404s are common and raising
-        costs): a ``str`` is the path to redirect to (a slash added, or
-        slashes merged), an :class:`_Info` says what the failed search saw.
+        The caller has looked the path up in the static table first (see
+        ``Map._search``). PERF: a miss is returned, not raised (404s are
+        common and raising costs): a ``str`` is the path to redirect to (a
+        slash added, or slashes merged), an :class:`_Info` says what the
+        failed search saw.
         """
-        # PERF: a fully static URL is one dict lookup, whatever the rule count.
         find = self._find or self._compile()
-        table = self._static.get(domain)
-        if table is not None:
-            rules = table.get(path)
-            if rules is not None:
-                for rule, methods, ws in rules:
-                    if (methods is None or method in methods) and ws is websocket:
-                        return rule, dict(rule.defaults) if rule.defaults else {}
         segs = [domain, *path.split("/")]
         try:
             rv = find(segs, len(segs), method, websocket)
@@ -185,6 +179,13 @@ class Matcher:
             return f"{path}/"
         if rv is not None:
             return rv
+        return self.missed(domain, path, segs, method, websocket)
+
+    def missed(
+        self, domain: str, path: str, segs: list[str], method: str, websocket: bool
+    ) -> str | _Info:
+        """:meth:`search` once the finder found nothing for *segs* (of *path*)."""
+        find = self._find or self._compile()
         tried = [segs]
         # PERF: the regex only runs when there is something to merge.
         if self.merge_slashes and "//" in path:

@@ -18,6 +18,10 @@ class lazy_property(t.Generic[_T]):
     threads racing on one request compute the same value twice, harmlessly.
     """
 
+    # PERF: slots are read faster than an instance dict on every first
+    # access; the dict holds only __doc__ (the class has its own).
+    __slots__ = ("func", "attrname", "__dict__")
+
     def __init__(self, func: t.Callable[[t.Any], _T]) -> None:
         self.func = func
         self.attrname = func.__name__

@@ -576,15 +576,14 @@ class Request:
         if length is not None:
             if limit is not None and length > limit:
                 raise too_large(limit, f"Content-Length is {length} bytes")
-            return t.cast("t.IO[bytes]", LimitedStream(self.input_stream, length))
+            # PERF: no run-time cast; a LimitedStream is a binary IO.
+            return LimitedStream(self.input_stream, length)  # type: ignore[return-value]
         if not self.input_terminated:
             # NOTE: without a length or a server that ends the stream, reading
             # could block forever or run unbounded: treat the body as empty.
             return BytesIO()
         if limit is not None:
-            return t.cast(
-                "t.IO[bytes]", LimitedStream(self.input_stream, limit, is_max=True)
-            )
+            return LimitedStream(self.input_stream, limit, is_max=True)  # type: ignore[return-value]
         return self.input_stream
 
     @lazy_property

@@ -82,6 +82,10 @@ _CHARSET_MIMETYPES = frozenset(
 
 _UNSET: t.Any = object()
 
+# PERF: Content-Length values of small bodies, as text (see Response.__init__).
+_LENGTH_TEXTS_SIZE = 1024
+_LENGTH_TEXTS = [str(n) for n in range(_LENGTH_TEXTS_SIZE)]
+
 # PERF: ranges of seekable bodies are read in blocks of this size.
 _RANGE_BLOCK_SIZE = 64 * 1024
 
@@ -509,10 +513,14 @@ class Response:
             body = response.encode() if response.__class__ is str else response
             self.response = [body]
             if self.automatically_set_content_length:
+                n = len(body)
+                # PERF: a small body's length as text from a table (an index
+                # instead of an int-to-str conversion).
+                length = _LENGTH_TEXTS[n] if n < _LENGTH_TEXTS_SIZE else str(n)
                 if ct_pair is None:
-                    pairs = [("Content-Length", str(len(body)))]
+                    pairs = [("Content-Length", length)]
                 else:
-                    pairs = [ct_pair, ("Content-Length", str(len(body)))]
+                    pairs = [ct_pair, ("Content-Length", length)]
             else:
                 pairs = [] if ct_pair is None else [ct_pair]
             # PERF: Headers._from_received without the call.
@@ -571,6 +579,9 @@ class Response:
         ("", 0),
     )
     _plain_init: t.ClassVar[bool] = True
+    # True while get_wsgi_response, get_app_iter and get_wsgi_headers are
+    # Response's own: a driver may then compute their answer itself.
+    _plain_send: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -579,6 +590,11 @@ class Response:
         # constructor to assign it.
         cls._plain_init = (
             cls.set_data is Response.set_data and cls.direct_passthrough is False
+        )
+        cls._plain_send = (
+            cls.get_wsgi_response is Response.get_wsgi_response
+            and cls.get_app_iter is Response.get_app_iter
+            and cls.get_wsgi_headers is Response.get_wsgi_headers
         )
 
     @classmethod
