@@ -630,13 +630,8 @@ async def serve(
                 ):
                     # PERF: get_wsgi_headers() would only copy the pairs
                     # (adding Content-Length) into a Headers object: the
-                    # pairs themselves, encoded as a whole (see
-                    # _HEADER_LISTS).
-                    key = tuple(pairs)
-                    headers = _HEADER_LISTS.get(key)
-                    headers = (
-                        _encode_pair_list(key) if headers is None else headers.copy()
-                    )
+                    # pairs themselves (a Headers' tuples: cache keys).
+                    headers = _encode_headers(tuple(pairs))
                     data = (
                         b"" if environ["REQUEST_METHOD"] == "HEAD" else b"".join(chunks)
                     )
@@ -717,31 +712,6 @@ def _encode_pair(name: str, value: str) -> tuple[bytes, bytes]:
     if len(value) <= _HEADER_PAIR_MAX_VALUE:
         _HEADER_PAIRS.put((name, value), pair)
     return pair
-
-
-#: The ASGI header list of each list of response header pairs seen so far.
-# PERF: an endpoint answers with the same pairs again and again (its type,
-# its hooks' headers, often its length): a hit is one lookup and a copy
-# instead of one lookup per pair. Bounded as above: at most
-# _HEADER_LIST_MAX_PAIRS pairs, each kept in _HEADER_PAIRS (short values).
-# The caller gets a copy: middleware may change the list it sends.
-_HEADER_LISTS: BoundedCache[tuple[tuple[str, str], ...], list[tuple[bytes, bytes]]] = (
-    BoundedCache(256)
-)
-_HEADER_LIST_MAX_PAIRS = 16
-
-
-def _encode_pair_list(pairs: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
-    """Return ``pairs`` as ASGI's header list, remembered in _HEADER_LISTS."""
-    encoded = _encode_headers(pairs)
-    if len(pairs) <= _HEADER_LIST_MAX_PAIRS:
-        for _, value in pairs:
-            if len(value) > _HEADER_PAIR_MAX_VALUE:
-                break
-        else:
-            _HEADER_LISTS.put(pairs, encoded)
-            return encoded.copy()
-    return encoded
 
 
 def _encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
