@@ -1193,6 +1193,44 @@ class Flask(Scaffold):
         if signal is not None:
             signal.send(self, _async_wrapper=self.ensure_sync, **kwargs)
 
+    def _after_request_chain(self, req: Request) -> t.Sequence[t.Callable[..., t.Any]]:
+        # The after_request functions process_response would call, in its
+        # order (innermost blueprint first, each scope's last added first).
+        after_request_funcs = self.after_request_funcs
+        if len(after_request_funcs) <= (None in after_request_funcs):
+            # PERF: as in process_response: no blueprint has a function.
+            return after_request_funcs.get(None, ())[::-1]
+        bps = req.blueprints
+        return [
+            func
+            for name in ((*bps, None) if bps else _APP_SCOPE)
+            for func in reversed(after_request_funcs.get(name, ()))
+        ]
+
+    def _preprocess_scopes(self, req: Request) -> tuple[str | None, ...]:
+        # The scopes preprocess_request runs (the app's, then the blueprints'
+        # from the outermost), once their URL value preprocessors have run.
+        bps = req.blueprints
+        names = (None, *reversed(bps)) if bps else _APP_SCOPE
+        if self.url_value_preprocessors:
+            self._run_url_value_preprocessors(req, names)
+        return names
+
+    def _before_request_chain(self, req: Request) -> t.Sequence[t.Callable[..., t.Any]]:
+        # The before_request functions preprocess_request would call, in its
+        # order, once the URL value preprocessors have run (for the steps).
+        before_request_funcs = self.before_request_funcs
+        if not self.url_value_preprocessors and len(before_request_funcs) <= (
+            None in before_request_funcs
+        ):
+            # PERF: as in preprocess_request: no blueprint has a function.
+            return before_request_funcs.get(None, ())
+        return [
+            func
+            for name in self._preprocess_scopes(req)
+            for func in before_request_funcs.get(name, ())
+        ]
+
     def _run_url_value_preprocessors(
         self, req: Request, names: tuple[str | None, ...]
     ) -> None:
@@ -1315,12 +1353,9 @@ class Flask(Scaffold):
         if self.url_value_preprocessors or len(before_request_funcs) > (
             None in before_request_funcs
         ):
-            bps = req.blueprints
-            names = (None, *reversed(bps)) if bps else _APP_SCOPE
-            if self.url_value_preprocessors:
-                self._run_url_value_preprocessors(req, names)
+            names = self._preprocess_scopes(req)
         else:
-            names = _APP_SCOPE  # PERF: no blueprint has a hook to run
+            names = _APP_SCOPE  # no blueprint has a function to run
         plain = self._erlen_plain_funcs.get
         for name in names:
             if name in before_request_funcs:
@@ -1476,19 +1511,11 @@ class Flask(Scaffold):
                     response = yield _Call((func, (response,), {}))
                 else:
                     response = func(response) if inline else (yield from func(response))
-            bps = ctx.request.blueprints
-            after_request_funcs = self.after_request_funcs
-            for name in (*bps, None) if bps else _APP_SCOPE:
-                if name in after_request_funcs:
-                    for func in reversed(after_request_funcs[name]):
-                        if _is_coroutine_function(func) == inline:
-                            response = yield _Call((func, (response,), {}))
-                        else:
-                            response = (
-                                func(response)
-                                if inline
-                                else (yield from func(response))
-                            )
+            for func in self._after_request_chain(ctx.request):
+                if _is_coroutine_function(func) == inline:
+                    response = yield _Call((func, (response,), {}))
+                else:
+                    response = func(response) if inline else (yield from func(response))
             if ctx._session is not None:
                 self._save_session(ctx, response)
             if signals._loaded:  # PERF: no call while no signal exists
@@ -1598,22 +1625,14 @@ class Flask(Scaffold):
                         self._send("request_started")
                     # preprocess_request
                     req = ctx.request
-                    bps = req.blueprints
-                    names = (None, *reversed(bps)) if bps else _APP_SCOPE
-                    self._run_url_value_preprocessors(req, names)
                     rv = None
-                    before_request_funcs = self.before_request_funcs
-                    for name in names:
-                        if name in before_request_funcs:
-                            for func in before_request_funcs[name]:
-                                if _is_coroutine_function(func) == inline:
-                                    rv = yield _Call((func, (), {}))
-                                else:
-                                    rv = func() if inline else (yield from func())
-                                if rv is not None:
-                                    break
-                            if rv is not None:
-                                break
+                    for func in self._before_request_chain(req):
+                        if _is_coroutine_function(func) == inline:
+                            rv = yield _Call((func, (), {}))
+                        else:
+                            rv = func() if inline else (yield from func())
+                        if rv is not None:
+                            break
                     # dispatch_request
                     if rv is None:
                         view = self._matched_view(req)
@@ -1638,7 +1657,8 @@ class Flask(Scaffold):
                 error = sys.exc_info()[1]
                 raise
         finally:
-            error = self._before_pop(environ, error)
+            if error is not None or "erlen.debug.preserve_context" in environ:
+                error = self._before_pop(environ, error)  # PERF: only then
             if (
                 self.teardown_request_funcs
                 or self.teardown_appcontext_funcs
