@@ -1194,11 +1194,11 @@ class Flask(Scaffold):
             signal.send(self, _async_wrapper=self.ensure_sync, **kwargs)
 
     def _after_request_chain(self, req: Request) -> t.Sequence[t.Callable[..., t.Any]]:
-        # The after_request functions process_response would call, in its
-        # order (innermost blueprint first, each scope's last added first).
+        # The after_request functions to call, in Flask's order (innermost
+        # blueprint first, each scope's last added first).
         after_request_funcs = self.after_request_funcs
         if len(after_request_funcs) <= (None in after_request_funcs):
-            # PERF: as in process_response: no blueprint has a function.
+            # PERF: no blueprint has a function (see _before_request_chain).
             return after_request_funcs.get(None, ())[::-1]
         bps = req.blueprints
         return [
@@ -1207,29 +1207,22 @@ class Flask(Scaffold):
             for func in reversed(after_request_funcs.get(name, ()))
         ]
 
-    def _preprocess_scopes(self, req: Request) -> tuple[str | None, ...]:
-        # The scopes preprocess_request runs (the app's, then the blueprints'
-        # from the outermost), once their URL value preprocessors have run.
-        bps = req.blueprints
-        names = (None, *reversed(bps)) if bps else _APP_SCOPE
-        if self.url_value_preprocessors:
-            self._run_url_value_preprocessors(req, names)
-        return names
-
     def _before_request_chain(self, req: Request) -> t.Sequence[t.Callable[..., t.Any]]:
-        # The before_request functions preprocess_request would call, in its
-        # order, once the URL value preprocessors have run (for the steps).
+        # The before_request functions to call, in Flask's order, once the
+        # URL value preprocessors have run (preprocess_request and the steps).
         before_request_funcs = self.before_request_funcs
         if not self.url_value_preprocessors and len(before_request_funcs) <= (
             None in before_request_funcs
         ):
-            # PERF: as in preprocess_request: no blueprint has a function.
+            # PERF: no blueprint has a function (a key besides None), so
+            # request.blueprints is not looked up: len(d) > (None in d).
             return before_request_funcs.get(None, ())
-        return [
-            func
-            for name in self._preprocess_scopes(req)
-            for func in before_request_funcs.get(name, ())
-        ]
+        # The app's scope, then the blueprints' from the outermost.
+        bps = req.blueprints
+        names = (None, *reversed(bps)) if bps else _APP_SCOPE
+        if self.url_value_preprocessors:
+            self._run_url_value_preprocessors(req, names)
+        return [func for name in names for func in before_request_funcs.get(name, ())]
 
     def _run_url_value_preprocessors(
         self, req: Request, names: tuple[str | None, ...]
@@ -1346,23 +1339,11 @@ class Flask(Scaffold):
 
     def preprocess_request(self) -> t.Any:
         """Run URL value preprocessors and before_request functions."""
-        req = _cv_request.get().request
-        before_request_funcs = self.before_request_funcs
-        # PERF: the blueprints are looked up only when a registry has a key
-        # besides None (a blueprint's functions): len(d) > (None in d).
-        if self.url_value_preprocessors or len(before_request_funcs) > (
-            None in before_request_funcs
-        ):
-            names = self._preprocess_scopes(req)
-        else:
-            names = _APP_SCOPE  # no blueprint has a function to run
         plain = self._erlen_plain_funcs.get
-        for name in names:
-            if name in before_request_funcs:
-                for func in before_request_funcs[name]:
-                    rv = (plain(func) or self._sync_callable(func))()
-                    if rv is not None:
-                        return rv
+        for func in self._before_request_chain(_cv_request.get().request):
+            rv = (plain(func) or self._sync_callable(func))()
+            if rv is not None:
+                return rv
         return None
 
     def dispatch_request(self) -> t.Any:
@@ -1400,16 +1381,8 @@ class Flask(Scaffold):
         plain = self._erlen_plain_funcs.get
         for func in ctx._after_request_functions:
             response = (plain(func) or self._sync_callable(func))(response)
-        after_request_funcs = self.after_request_funcs
-        bps = (
-            ctx.request.blueprints
-            if len(after_request_funcs) > (None in after_request_funcs)
-            else None  # PERF: no blueprint has a function to run (see above)
-        )
-        for name in (*bps, None) if bps else _APP_SCOPE:
-            if name in after_request_funcs:
-                for func in reversed(after_request_funcs[name]):
-                    response = (plain(func) or self._sync_callable(func))(response)
+        for func in self._after_request_chain(ctx.request):
+            response = (plain(func) or self._sync_callable(func))(response)
         if ctx._session is not None:
             self._save_session(ctx, response)
         return response
