@@ -271,7 +271,6 @@ class RequestContext:
         self.app = app
         if request is None:
             request = app.request_class(environ)
-            request.json_module = app.json
         self.request: Request = request
         if not app._erlen_binds_lazily(request):
             self._bind()

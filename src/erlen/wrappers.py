@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 from io import BytesIO
 
+from . import json as _app_json
 from ._cache import BoundedCache
 from .datastructures import EnvironHeaders
 from .datastructures import Headers
@@ -58,6 +59,10 @@ class Request(_SansIORequest):
     the scope), it adds Flask's routing results and reads its body limits
     from the current app's config unless set on the request itself.
     """
+
+    #: What :meth:`get_json` parses with: :mod:`erlen.json`, which follows
+    #: the current app's JSON provider (stdlib json outside an app context).
+    json_module: t.Any = _app_json
 
     #: The matched rule, or ``None`` before or after a failed match.
     url_rule: Rule | None = None

@@ -57,3 +57,17 @@ def test_jsonify(app: erlen.Flask) -> None:
         response = erlen.jsonify({"b": 2})
         assert response.mimetype == "application/json"
         assert isinstance(response, erlen.Response)
+
+
+def test_request_get_json_follows_app_provider(app: erlen.Flask) -> None:
+    # As in Flask, Request.json_module is the json module of the package:
+    # the current app's provider parses, and stdlib json outside a context.
+    app.json = _LoudProvider(app)
+    assert erlen.Request.json_module is ejson
+    with app.test_request_context(
+        method="POST", data=b"[1]", content_type="application/json"
+    ) as ctx:
+        assert erlen.request.get_json() == {"loud": [1]}
+        outside = erlen.Request(dict(ctx.request.environ))
+    outside.environ["wsgi.input"] = io.BytesIO(b"[2]")
+    assert outside.get_json() == [2]

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from erlen.datastructures import CombinedMultiDict
+from erlen.datastructures import FileStorage
 from erlen.datastructures import Headers
 from erlen.datastructures import ImmutableList
 from erlen.datastructures import ImmutableMultiDict
@@ -513,6 +514,21 @@ def test_close_without_files() -> None:
     r = make()
     r.close()
     assert "files" not in r.__dict__
+    assert type(r).files is Request.files  # the descriptor, on the class
+
+
+def test_assigned_files_are_closed_and_deletable() -> None:
+    # close() trusts a flag instead of reading __dict__: assigning the
+    # attribute must set it too, as parsing does.
+    stream = io.BytesIO(b"x")
+    r = make()
+    r.files = MultiDict([("f", FileStorage(stream, "f.txt"))])
+    assert r.files["f"].filename == "f.txt"
+    r.close()
+    assert stream.closed
+    del r.files
+    assert "files" not in r.__dict__
+    assert r.files == {}  # parsed again on the next read: no body, no files
 
 
 def test_no_content_type_means_no_form() -> None:

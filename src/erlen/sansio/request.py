@@ -192,6 +192,38 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
+class _FilesAttribute:
+    """``Request.files``: parsed on first read, like the other lazy attributes.
+
+    PERF: a data descriptor, so that every way of storing the files (parsing,
+    or assigning ``request.files``) also sets ``_erlen_holds_files``; close()
+    then reads that flag instead of ``__dict__``, which would build the
+    instance dict of a request that never needed one (most never touch a
+    lazy attribute). Reads of ``files`` are rare; they pay one call.
+    """
+
+    @t.overload
+    def __get__(self, instance: None, owner: type | None = None) -> t.Self: ...
+    @t.overload
+    def __get__(
+        self, instance: Request, owner: type | None = None
+    ) -> MultiDict[str, FileStorage]: ...
+    def __get__(self, instance: Request | None, owner: type | None = None) -> t.Any:
+        if instance is None:
+            return self
+        d = instance.__dict__
+        if "files" not in d:
+            instance._load_form_data()
+        return d["files"]
+
+    def __set__(self, instance: Request, value: MultiDict[str, FileStorage]) -> None:
+        instance.__dict__["files"] = value
+        instance._erlen_holds_files = True
+
+    def __delete__(self, instance: Request) -> None:
+        del instance.__dict__["files"]
+
+
 class Request:
     """An HTTP request, built from plain values and parsed on first use.
 
@@ -245,6 +277,9 @@ class Request:
     #: The module (or object) with a ``loads`` function used by
     #: :meth:`get_json`; the standard :mod:`json` by default.
     json_module: t.Any = json
+
+    #: Whether ``files`` was stored (parsed or assigned); see close().
+    _erlen_holds_files = False
 
     # Cached get_json results for (silent=False, silent=True); Ellipsis = unset.
     _cached_json: tuple[t.Any, t.Any] = (Ellipsis, Ellipsis)
@@ -688,6 +723,7 @@ class Request:
         # stream, form and files are bypassed from now on.
         d = self.__dict__
         d["stream"], d["form"], d["files"] = data
+        self._erlen_holds_files = True
 
     @lazy_property
     def form(self) -> MultiDict[str, str]:
@@ -699,11 +735,8 @@ class Request:
         self._load_form_data()
         return t.cast("MultiDict[str, str]", self.__dict__["form"])
 
-    @lazy_property
-    def files(self) -> MultiDict[str, FileStorage]:
-        """The uploaded files of a multipart body, as FileStorage objects."""
-        self._load_form_data()
-        return t.cast("MultiDict[str, FileStorage]", self.__dict__["files"])
+    #: The uploaded files of a multipart body, as FileStorage objects.
+    files = _FilesAttribute()
 
     @lazy_property
     def values(self) -> CombinedMultiDict[str, str]:
@@ -791,8 +824,10 @@ class Request:
 
     def close(self) -> None:
         """Close the uploaded files' streams."""
-        files = self.__dict__.get("files")
-        if files:  # PERF: most requests never parsed a file
+        # PERF: the flag first: most requests never parsed a file, and
+        # __dict__ would build an instance dict just to say so.
+        files = self._erlen_holds_files and self.__dict__.get("files")
+        if files:
             for _key, value in iter_multi_items(files):
                 value.close()
 
