@@ -402,12 +402,15 @@ class Headers:
     def __setitem__(self, key: slice, value: Iterable[tuple[str, t.Any]]) -> None: ...
     def __setitem__(self, key: str | int | slice, value: t.Any) -> None:
         """Set a header by name (like :meth:`set`), or a pair by index or slice."""
-        if key.__class__ is str and self._inline_set:
+        if key.__class__ is str and (
+            self.__class__ is Headers or self._inline_set
+        ):
             # PERF: ``headers[name] = value`` is the most common write (after
             # request hooks); it does set()'s work inline, without the method
             # layers. A name seen before is valid (one dict lookup, which also
             # gives its lowercase form); a str value without CR/LF/NUL needs
-            # no conversion.
+            # no conversion. The exact class is tested first: cheaper than
+            # the flag, which only a subclass needs.
             ikey = _valid_name_lower(key)
             if ikey is None:
                 ikey = _check_name(key).lower()
@@ -421,16 +424,20 @@ class Headers:
             # PERF: a stored name can only equal *key* ignoring case if it has
             # the same length (*key* is an ASCII token, and the one character
             # whose lowercase is longer, U+0130, lowers to non-ASCII), so
-            # most names are passed over without lowercasing them.
+            # most names are passed over without lowercasing them; and the
+            # loop keeps no index (found again with index() on a match).
             n = len(key)
-            idx = 0
-            for old, _ in lst:
-                if len(old) == n and (old == key or old.lower() == ikey):
-                    break
-                idx += 1
+            for pair in lst:
+                if len(pair[0]) == n:
+                    old = pair[0]
+                    if old == key or old.lower() == ikey:
+                        break
             else:
                 lst.append((key, value))
                 return
+            # The first equal pair is this one: an earlier equal pair would
+            # have the same name and would have matched first.
+            idx = lst.index(pair)
             lst[idx] = (key, value)
             idx += 1
             # The usual case has no repeats; the rest is rebuilt only if so.
