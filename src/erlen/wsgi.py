@@ -17,6 +17,10 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 R = t.TypeVar("R", bound="Response")
 
+# The statuses whose response has no body: 1xx, 204 and 304 (a status code is
+# always from 100 to 999).
+_NO_BODY_STATUSES = frozenset((*range(100, 200), 204, 304))
+
 
 class _ClosingIterator:
     """Iterate a body and, on ``close()``, close the response it came from."""
@@ -117,7 +121,9 @@ def respond(
         iterated and closed in it, so that ``stream_with_context`` sees the
         request and pops it where it was pushed.
     """
-    if response._plain_send and not response._on_close:
+    # PERF: one flag: False for a class overriding the sending methods, and
+    # on a response with call_on_close functions (see Response._plain_send).
+    if response._plain_send:
         body = response.response
         if body.__class__ is list:
             for chunk in body:
@@ -130,8 +136,7 @@ def respond(
                 # create and step through, no wrapper), and the header list
                 # without a Headers object around it. The same private fields
                 # get_app_iter/get_wsgi_response read.
-                code = response._status_code
-                if code < 200 or code == 204 or code == 304:
+                if response._status_code in _NO_BODY_STATUSES:
                     headers = response.get_wsgi_headers(environ).to_wsgi_list()
                     body = ()
                 else:

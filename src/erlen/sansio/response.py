@@ -590,8 +590,10 @@ class Response:
     # direct_passthrough (see __init_subclass__).
     _plain_init: t.ClassVar[bool] = True
     # True while get_wsgi_response, get_app_iter and get_wsgi_headers are
-    # Response's own: a driver may then compute their answer itself.
-    _plain_send: t.ClassVar[bool] = True
+    # Response's own and no call_on_close function is registered: a driver
+    # may then compute their answer itself. PERF: one attribute for both (a
+    # class flag, turned off on the instance by call_on_close).
+    _plain_send: bool = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -765,6 +767,7 @@ class Response:
             on_close.append(func)
         else:
             self._on_close = [func]
+            self._plain_send = False
         return func
 
     def close(self) -> None:
