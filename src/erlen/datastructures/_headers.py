@@ -402,9 +402,7 @@ class Headers:
     def __setitem__(self, key: slice, value: Iterable[tuple[str, t.Any]]) -> None: ...
     def __setitem__(self, key: str | int | slice, value: t.Any) -> None:
         """Set a header by name (like :meth:`set`), or a pair by index or slice."""
-        if key.__class__ is str and (
-            self.__class__ is Headers or self._inline_set
-        ):
+        if key.__class__ is str and (self.__class__ is Headers or self._inline_set):
             # PERF: ``headers[name] = value`` is the most common write (after
             # request hooks); it does set()'s work inline, without the method
             # layers. A name seen before is valid (one dict lookup, which also

@@ -482,8 +482,7 @@ class Response:
         direct_passthrough: bool = False,
     ) -> None:
         if headers is None and content_type is None:
-            rclass = response.__class__
-            if rclass is str or rclass is bytes:
+            if response.__class__ is str or response.__class__ is bytes:
                 cls = self.__class__
                 cache = cls._defaults_cache
                 # PERF: the common ``Response(body)`` (and jsonify's):
@@ -499,47 +498,55 @@ class Response:
                     or cache[1] is not cls.default_status
                     or cache[2] is not cls.automatically_set_content_length
                 ):
-                    cache = cls._compute_defaults()
-                if cache is not None:
-                    if status is None:
-                        self._status, self._status_code = cache[4]
-                    else:
-                        line = (
-                            _STATUS_LINES.get(status)
-                            if status.__class__ is int
-                            else None
+                    computed = cls._compute_defaults()
+                    if computed is None:
+                        self._init_general(
+                            response,
+                            status,
+                            headers,
+                            mimetype,
+                            content_type,
+                            direct_passthrough,
                         )
-                        if line is None:
-                            self._status, self._status_code = _clean_status(status)
-                        else:
-                            self._status, self._status_code = line, status
-                    if mimetype is None:
-                        ct_pair = cache[3]
+                        return
+                    cache = computed
+                if status is None:
+                    self._status, self._status_code = cache[4]
+                elif (
+                    status.__class__ is int
+                    and (line := _STATUS_LINES.get(status)) is not None
+                ):
+                    self._status = line
+                    self._status_code = status
+                else:
+                    self._status, self._status_code = _clean_status(status)
+                if mimetype is None:
+                    ct_pair = cache[3]
+                else:
+                    ct_pair = _content_types.get(mimetype)
+                    if ct_pair is None:
+                        ct_pair = _content_type_for(mimetype)
+                if direct_passthrough:
+                    self.direct_passthrough = True
+                body = response.encode() if response.__class__ is str else response
+                self.response = [body]
+                if cache[2]:
+                    # PERF: a small body's Content-Length pair from a
+                    # table (no int-to-str conversion, no new tuple).
+                    try:
+                        length_pair = _LENGTH_PAIRS[len(body)]
+                    except IndexError:
+                        length_pair = ("Content-Length", str(len(body)))
+                    if ct_pair is None:
+                        pairs = [length_pair]
                     else:
-                        ct_pair = _content_types.get(mimetype)
-                        if ct_pair is None:
-                            ct_pair = _content_type_for(mimetype)
-                    if direct_passthrough:
-                        self.direct_passthrough = True
-                    body = response.encode() if rclass is str else response
-                    self.response = [body]
-                    if cache[2]:
-                        # PERF: a small body's Content-Length pair from a
-                        # table (no int-to-str conversion, no new tuple).
-                        try:
-                            length_pair = _LENGTH_PAIRS[len(body)]
-                        except IndexError:
-                            length_pair = ("Content-Length", str(len(body)))
-                        if ct_pair is None:
-                            pairs = [length_pair]
-                        else:
-                            pairs = [ct_pair, length_pair]
-                    else:
-                        pairs = [] if ct_pair is None else [ct_pair]
-                    # PERF: Headers._from_received without the call.
-                    self.headers = headers = _new_object(Headers)
-                    headers._list = pairs
-                    return
+                        pairs = [ct_pair, length_pair]
+                else:
+                    pairs = [] if ct_pair is None else [ct_pair]
+                # PERF: Headers._from_received without the call.
+                self.headers = headers = _new_object(Headers)
+                headers._list = pairs
+                return
         self._init_general(
             response, status, headers, mimetype, content_type, direct_passthrough
         )
@@ -661,6 +668,14 @@ class Response:
 
     @status_code.setter
     def status_code(self, value: int | str | HTTPStatus) -> None:
+        if value.__class__ is int:
+            # PERF: a registered int code (make_response's (body, code)) is
+            # one lookup, without the _clean_status call.
+            line = _STATUS_LINES.get(value)
+            if line is not None:
+                self._status = line
+                self._status_code = value
+                return
         self._status, self._status_code = _clean_status(value)
 
     # -- body -----------------------------------------------------------------
