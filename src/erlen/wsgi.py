@@ -6,6 +6,8 @@ import typing as t
 from functools import partial
 
 from .sansio.files import FileBody
+from .sansio.response import _plain_send_names
+from .sansio.response import _remember_plain_send_name
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import contextvars
@@ -141,25 +143,26 @@ def respond(
                     body = ()
                 else:
                     # PERF: _plain_wsgi_headers() inlined for the usual body
-                    # of one bytes object: one pass over the names (only
-                    # those of the length of "Location", "Content-Length" or
-                    # "Content-Location" looked at further), one list copy.
+                    # of one bytes object: one pass over the names (those
+                    # known to be none of Content-Length, Location and
+                    # Content-Location passed over with one lookup), one list
+                    # copy.
                     headers = response.headers._list
                     has_length = False
                     for name, _ in headers:
-                        n = len(name)
-                        if n == 14:
-                            if name == "Content-Length" or name.lower() == (
-                                "content-length"
-                            ):
-                                has_length = True
-                        elif n == 8 or n == 16:
-                            lname = name.lower()
-                            if lname == "location" or lname == "content-location":
-                                headers = response.get_wsgi_headers(
-                                    environ
-                                ).to_wsgi_list()
-                                break
+                        if name == "Content-Length":
+                            has_length = True
+                            continue
+                        if name in _plain_send_names:
+                            continue
+                        lname = name.lower()
+                        if lname == "content-length":
+                            has_length = True
+                        elif lname == "location" or lname == "content-location":
+                            headers = response.get_wsgi_headers(environ).to_wsgi_list()
+                            break
+                        else:
+                            _remember_plain_send_name(name)
                     else:
                         headers = headers.copy()
                         if not has_length and response.automatically_set_content_length:

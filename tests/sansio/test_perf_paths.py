@@ -249,6 +249,34 @@ def test_wsgi_headers_fast_path() -> None:
     assert list(Response(["hi"]).get_app_iter(env)) == [b"hi"]
 
 
+def test_plain_send_names_are_bounded_and_any_case_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    names: dict[str, bool] = {f"X-{i}": True for i in range(1024)}
+    monkeypatch.setattr(response_mod, "_plain_send_names", names)
+    r = Response("hi")
+    r.headers["X-New"] = "1"
+    # Names are remembered (the cache cleared when full) only when they are
+    # neither Content-Length nor Location nor Content-Location, in any case.
+    assert r._plain_wsgi_headers() == [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", "2"),
+        ("X-New", "1"),
+    ]
+    assert set(names) == {"Content-Type", "X-New"}
+    r = Response("hi")
+    r.headers.remove("Content-Length")
+    r.headers.add("content-length", "2")
+    assert r._plain_wsgi_headers() == [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("content-length", "2"),
+    ]
+    for name in ("location", "CONTENT-LOCATION"):
+        r = Response("hi", headers=[(name, "/x")])
+        assert r._plain_wsgi_headers() is None
+    assert set(names) == {"Content-Type", "X-New"}
+
+
 def test_multipart_with_preamble_and_without() -> None:
     body = b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--b--\r\n"
     for data in (body, b"preamble\r\n" + body):

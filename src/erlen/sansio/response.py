@@ -91,6 +91,20 @@ _DefaultsCache: t.TypeAlias = tuple[
 ]
 _NO_DEFAULTS: _DefaultsCache = (_UNSET, _UNSET, _UNSET, None, ("", 0))
 
+# PERF: header names that lower to none of "content-length", "location" and
+# "content-location", so that sending passes them over with one lookup (see
+# Response._plain_wsgi_headers and erlen.wsgi.respond). A plain dict: ``in``
+# on a dict subclass costs more. Bounded by _remember_plain_send_name, as
+# names copied from requests could otherwise grow it.
+_plain_send_names: dict[str, bool] = {}
+
+
+def _remember_plain_send_name(name: str) -> None:
+    if len(_plain_send_names) >= 1024:
+        _plain_send_names.clear()
+    _plain_send_names[name] = True
+
+
 # PERF: ranges of seekable bodies are read in blocks of this size.
 _RANGE_BLOCK_SIZE = 64 * 1024
 
@@ -1318,21 +1332,24 @@ class Response:
         ``Content-Location`` needs the full path.
         """
         # PERF: one pass over the names and one list copy; the pairs were
-        # validated when added. Only names of the length of
-        # "Location" (8), "Content-Length" (14) or "Content-Location" (16)
-        # are looked at further (a name lowers to one of those only if it has
-        # its length, see Headers.__setitem__).
+        # validated when added. A name already known to be none of
+        # Content-Length, Location and Content-Location (in any case) is
+        # passed over with one lookup; others are lowercased once.
         pairs = self.headers._list
         has_length = False
         for name, _ in pairs:
-            n = len(name)
-            if n == 14:
-                if name == "Content-Length" or name.lower() == "content-length":
-                    has_length = True
-            elif n == 8 or n == 16:
-                lname = name.lower()
-                if lname == "location" or lname == "content-location":
-                    return None
+            if name == "Content-Length":
+                has_length = True
+                continue
+            if name in _plain_send_names:
+                continue
+            lname = name.lower()
+            if lname == "content-length":
+                has_length = True
+            elif lname == "location" or lname == "content-location":
+                return None
+            else:
+                _remember_plain_send_name(name)
         pairs = pairs.copy()
         if not has_length and self.automatically_set_content_length:
             body = self.response
