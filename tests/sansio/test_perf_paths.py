@@ -90,7 +90,7 @@ def test_wsgi_lazy_attributes() -> None:
 def test_environ_headers_getlist_and_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     from erlen.datastructures import _headers
 
-    monkeypatch.setattr(_headers, "_environ_keys", BoundedCache(1))
+    monkeypatch.setattr(_headers._environ_keys, "maxsize", 1)
     h = EnvironHeaders(
         {"HTTP_COOKIE": "a=1", "CONTENT_TYPE": "", "HTTP_X_N": "5", "HTTP_X_B": "b"}
     )
@@ -156,9 +156,8 @@ def test_response_fast_path_variants(monkeypatch: pytest.MonkeyPatch) -> None:
     assert NoType("x").headers["Content-Type"] == "text/csv; charset=utf-8"
     with pytest.raises(ValueError, match="forbidden character"):
         Response("x", mimetype="text/a\nb")
-    full: BoundedCache[str, str] = BoundedCache(256)
-    full.update({f"m{i}": "" for i in range(256)})
-    monkeypatch.setattr(response_mod, "_content_types", full)
+    full = response_mod._content_types
+    full.update({f"m{i}": ("Content-Type", "") for i in range(256 - len(full))})
     assert Response("x", mimetype="a/b").headers["Content-Type"] == "a/b"
     assert len(response_mod._content_types) == 1
 

@@ -40,7 +40,9 @@ HeadersInit: t.TypeAlias = (
 
 def _check_name(name: t.Any) -> str:
     """Return *name* if it is a valid header name, else raise an error."""
-    if name in _valid_names:
+    # PERF: the bound lookup rather than ``in`` (not specialized on a dict
+    # subclass).
+    if _valid_name_lower(name) is not None:
         return name  # type: ignore[no-any-return]
     if not isinstance(name, str):
         raise TypeError(
@@ -559,6 +561,8 @@ _ENVIRON_PLAIN = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))
 # PERF: header name -> environ key, remembered per name. The names looked up
 # come from code, not from clients; bounded like the name cache anyway.
 _environ_keys: BoundedCache[str, str] = BoundedCache(1024)
+# PERF: the bound lookup (cleared in place, never replaced; see _valid_names).
+_environ_key_get = _environ_keys.get
 
 
 def _environ_key(key: str) -> str:
@@ -622,7 +626,7 @@ class EnvironHeaders(Headers):
         key_: object = key
         if not isinstance(key_, str):
             return None
-        ekey = _environ_keys.get(key_)
+        ekey = _environ_key_get(key_)
         if ekey is None:
             ekey = _environ_key(key_)
         return self.environ.get(ekey)
@@ -647,7 +651,7 @@ class EnvironHeaders(Headers):
         if key.__class__ is str and self._plain_find:
             # PERF: _find() inlined: request properties read their headers
             # through here (Content-Length, Content-Type...).
-            ekey = _environ_keys.get(key)
+            ekey = _environ_key_get(key)
             if ekey is None:
                 ekey = _environ_key(key)
             rv = self.environ.get(ekey)
@@ -675,7 +679,7 @@ class EnvironHeaders(Headers):
             # full scan tells them apart, as iteration does.
             return super().getlist(key, type)  # type: ignore[arg-type]
         # PERF: one dict lookup instead of title-casing every environ key.
-        ekey = _environ_keys.get(key)
+        ekey = _environ_key_get(key)
         if ekey is None:
             ekey = _environ_key(key)
         value = self.environ.get(ekey)

@@ -142,6 +142,9 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 # PERF: the Content-Type header pairs for the mimetypes responses are created
 # with (application/json for jsonify...), computed and validated once. Bounded.
 _content_types: BoundedCache[str, tuple[str, str]] = BoundedCache(256)
+# PERF: the bound lookup: a method call on a dict subclass is not specialized
+# (the cache is cleared in place, never replaced).
+_content_type_get = _content_types.get
 
 _new_object = object.__new__
 
@@ -537,7 +540,7 @@ class Response:
                 if mimetype is None:
                     ct_pair = cache[3]
                 else:
-                    ct_pair = _content_types.get(mimetype)
+                    ct_pair = _content_type_get(mimetype)
                     if ct_pair is None:
                         ct_pair = _content_type_for(mimetype)
                 if direct_passthrough:
