@@ -611,6 +611,28 @@ def test_headers_setitem_inline_path_matches_set() -> None:
     assert "X-Bad" not in h
 
 
+def test_headers_setitem_replaces_the_first_of_equal_pairs() -> None:
+    # The replaced position is found again by equality: equal pairs (same
+    # name, same value) are replaced at the first one, the rest removed.
+    h = Headers([("X-B", "0"), ("X-A", "1"), ("X-C", "2"), ("X-A", "1")])
+    h["x-a"] = "9"
+    assert h.to_wsgi_list() == [("X-B", "0"), ("x-a", "9"), ("X-C", "2")]
+    h = Headers([("x-a", "1"), ("X-A", "1")])
+    h["X-A"] = "2"
+    assert h.to_wsgi_list() == [("X-A", "2")]
+
+
+def test_headers_setitem_in_a_subclass_keeping_set() -> None:
+    class Plain(Headers):
+        pass
+
+    h = Plain([("X-A", "1")])
+    h["x-a"] = "2"
+    h["X-B"] = "3"
+    assert Plain._inline_set
+    assert h.to_wsgi_list() == [("x-a", "2"), ("X-B", "3")]
+
+
 def test_headers_setitem_calls_an_overridden_set() -> None:
     calls = []
 

@@ -6,6 +6,8 @@ import typing as t
 from functools import partial
 
 from .sansio.files import FileBody
+from .sansio.response import _plain_send_names
+from .sansio.response import _remember_plain_send_name
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import contextvars
@@ -16,6 +18,10 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .sansio.response import Response
 
 R = t.TypeVar("R", bound="Response")
+
+# The statuses whose response has no body: 1xx, 204 and 304 (a status code is
+# always from 100 to 999).
+_NO_BODY_STATUSES = frozenset((*range(100, 200), 204, 304))
 
 
 class _ClosingIterator:
@@ -117,7 +123,9 @@ def respond(
         iterated and closed in it, so that ``stream_with_context`` sees the
         request and pops it where it was pushed.
     """
-    if response._plain_send and not response._on_close:
+    # PERF: one flag: False for a class overriding the sending methods, and
+    # on a response with call_on_close functions (see Response._plain_send).
+    if response._plain_send:
         body = response.response
         if body.__class__ is list:
             for chunk in body:
@@ -130,31 +138,31 @@ def respond(
                 # create and step through, no wrapper), and the header list
                 # without a Headers object around it. The same private fields
                 # get_app_iter/get_wsgi_response read.
-                code = response._status_code
-                if code < 200 or code == 204 or code == 304:
+                if response._status_code in _NO_BODY_STATUSES:
                     headers = response.get_wsgi_headers(environ).to_wsgi_list()
                     body = ()
                 else:
                     # PERF: _plain_wsgi_headers() inlined for the usual body
-                    # of one bytes object: one pass over the names (only
-                    # those of the length of "Location", "Content-Length" or
-                    # "Content-Location" looked at further), one list copy.
+                    # of one bytes object: one pass over the names (those
+                    # known to be none of Content-Length, Location and
+                    # Content-Location passed over with one lookup), one list
+                    # copy.
                     headers = response.headers._list
                     has_length = False
                     for name, _ in headers:
-                        n = len(name)
-                        if n == 14:
-                            if name == "Content-Length" or name.lower() == (
-                                "content-length"
-                            ):
-                                has_length = True
-                        elif n == 8 or n == 16:
-                            lname = name.lower()
-                            if lname == "location" or lname == "content-location":
-                                headers = response.get_wsgi_headers(
-                                    environ
-                                ).to_wsgi_list()
-                                break
+                        if name == "Content-Length":
+                            has_length = True
+                            continue
+                        if name in _plain_send_names:
+                            continue
+                        lname = name.lower()
+                        if lname == "content-length":
+                            has_length = True
+                        elif lname == "location" or lname == "content-location":
+                            headers = response.get_wsgi_headers(environ).to_wsgi_list()
+                            break
+                        else:
+                            _remember_plain_send_name(name)
                     else:
                         headers = headers.copy()
                         if not has_length and response.automatically_set_content_length:

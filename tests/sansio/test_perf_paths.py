@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from http import HTTPStatus
 from urllib.parse import unquote
 
 import pytest
@@ -89,7 +90,7 @@ def test_wsgi_lazy_attributes() -> None:
 def test_environ_headers_getlist_and_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     from erlen.datastructures import _headers
 
-    monkeypatch.setattr(_headers, "_environ_keys", BoundedCache(1))
+    monkeypatch.setattr(_headers._environ_keys, "maxsize", 1)
     h = EnvironHeaders(
         {"HTTP_COOKIE": "a=1", "CONTENT_TYPE": "", "HTTP_X_N": "5", "HTTP_X_B": "b"}
     )
@@ -155,11 +156,79 @@ def test_response_fast_path_variants(monkeypatch: pytest.MonkeyPatch) -> None:
     assert NoType("x").headers["Content-Type"] == "text/csv; charset=utf-8"
     with pytest.raises(ValueError, match="forbidden character"):
         Response("x", mimetype="text/a\nb")
-    full: BoundedCache[str, str] = BoundedCache(256)
-    full.update({f"m{i}": "" for i in range(256)})
-    monkeypatch.setattr(response_mod, "_content_types", full)
+    full = response_mod._content_types
+    full.update({f"m{i}": ("Content-Type", "") for i in range(256 - len(full))})
     assert Response("x", mimetype="a/b").headers["Content-Type"] == "a/b"
     assert len(response_mod._content_types) == 1
+
+
+def test_response_fast_path_statuses_lengths_and_defaults() -> None:
+    # The constructor's plain path gives what the general path gives: a str
+    # or HTTPStatus status, an unknown code, a body past the length table.
+    for status, line in (
+        ("201 Made", "201 Made"),
+        ("404", "404 NOT FOUND"),
+        (HTTPStatus.CREATED, "201 CREATED"),
+        (299, "299 UNKNOWN"),
+    ):
+        r = Response("x", status)
+        assert (r.status, r.headers.to_wsgi_list()) == (
+            line,
+            [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "1")],
+        )
+    with pytest.raises(ValueError, match="Invalid status"):
+        Response("x", "20")
+    with pytest.raises(ValueError, match="Invalid status code"):
+        Response("x", True)  # type: ignore[arg-type]
+    big = b"x" * 5000
+    assert Response(big).headers["Content-Length"] == "5000"
+    assert Response(b"x" * 1023).headers["Content-Length"] == "1023"
+    assert Response(b"x" * 1024).headers["Content-Length"] == "1024"
+
+    class NoTypeLength(Response):
+        default_mimetype = None
+
+    assert NoTypeLength(b"ab").headers.to_wsgi_list() == [("Content-Length", "2")]
+    # A default changed on a class already used is honoured at once, and a
+    # subclass never uses its base's cache.
+    NoTypeLength.automatically_set_content_length = False
+    assert NoTypeLength(b"ab").headers.to_wsgi_list() == []
+    NoTypeLength.default_status = 202
+    assert NoTypeLength(b"ab").status == "202 ACCEPTED"
+
+    class Child(NoTypeLength):
+        default_mimetype = "text/csv"
+
+    assert Child("a").headers.to_wsgi_list() == [
+        ("Content-Type", "text/csv; charset=utf-8")
+    ]
+    assert Child("a").status_code == 202
+    # A class whose constructor must call set_data never takes the plain
+    # path, even below a class that does.
+    assert not _Custom._plain_init
+    assert _Custom._compute_defaults() is None
+    for _ in range(2):
+        assert _Custom("x").headers["X-Set"] == "1"
+
+    class Passthrough(Response):
+        direct_passthrough = True
+
+    # The constructor's argument wins over the class default (as in
+    # Werkzeug), which the general path assigns.
+    assert not Passthrough._plain_init
+    assert Passthrough("x").direct_passthrough is False
+    assert Response("x", direct_passthrough=True).direct_passthrough is True
+    assert Response("x").direct_passthrough is False
+
+
+def test_call_on_close_turns_the_plain_send_off() -> None:
+    r = Response("x")
+    assert r._plain_send
+    r.call_on_close(lambda: None)
+    assert not r._plain_send
+    assert Response._plain_send
+    r.call_on_close(lambda: None)
+    assert len(r._on_close) == 2
 
 
 def test_wsgi_headers_fast_path() -> None:
@@ -177,6 +246,34 @@ def test_wsgi_headers_fast_path() -> None:
     assert r.get_wsgi_headers(env)["Content-Length"] == "2"
     assert list(Response("hi").get_app_iter(env)) == [b"hi"]
     assert list(Response(["hi"]).get_app_iter(env)) == [b"hi"]
+
+
+def test_plain_send_names_are_bounded_and_any_case_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    names: dict[str, bool] = {f"X-{i}": True for i in range(1024)}
+    monkeypatch.setattr(response_mod, "_plain_send_names", names)
+    r = Response("hi")
+    r.headers["X-New"] = "1"
+    # Names are remembered (the cache cleared when full) only when they are
+    # neither Content-Length nor Location nor Content-Location, in any case.
+    assert r._plain_wsgi_headers() == [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", "2"),
+        ("X-New", "1"),
+    ]
+    assert set(names) == {"Content-Type", "X-New"}
+    r = Response("hi")
+    r.headers.remove("Content-Length")
+    r.headers.add("content-length", "2")
+    assert r._plain_wsgi_headers() == [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("content-length", "2"),
+    ]
+    for name in ("location", "CONTENT-LOCATION"):
+        r = Response("hi", headers=[(name, "/x")])
+        assert r._plain_wsgi_headers() is None
+    assert set(names) == {"Content-Type", "X-New"}
 
 
 def test_multipart_with_preamble_and_without() -> None:

@@ -40,7 +40,9 @@ HeadersInit: t.TypeAlias = (
 
 def _check_name(name: t.Any) -> str:
     """Return *name* if it is a valid header name, else raise an error."""
-    if name in _valid_names:
+    # PERF: the bound lookup rather than ``in`` (not specialized on a dict
+    # subclass).
+    if _valid_name_lower(name) is not None:
         return name  # type: ignore[no-any-return]
     if not isinstance(name, str):
         raise TypeError(
@@ -402,12 +404,13 @@ class Headers:
     def __setitem__(self, key: slice, value: Iterable[tuple[str, t.Any]]) -> None: ...
     def __setitem__(self, key: str | int | slice, value: t.Any) -> None:
         """Set a header by name (like :meth:`set`), or a pair by index or slice."""
-        if key.__class__ is str and self._inline_set:
+        if key.__class__ is str and (self.__class__ is Headers or self._inline_set):
             # PERF: ``headers[name] = value`` is the most common write (after
             # request hooks); it does set()'s work inline, without the method
             # layers. A name seen before is valid (one dict lookup, which also
             # gives its lowercase form); a str value without CR/LF/NUL needs
-            # no conversion.
+            # no conversion. The exact class is tested first: cheaper than
+            # the flag, which only a subclass needs.
             ikey = _valid_name_lower(key)
             if ikey is None:
                 ikey = _check_name(key).lower()
@@ -421,16 +424,20 @@ class Headers:
             # PERF: a stored name can only equal *key* ignoring case if it has
             # the same length (*key* is an ASCII token, and the one character
             # whose lowercase is longer, U+0130, lowers to non-ASCII), so
-            # most names are passed over without lowercasing them.
+            # most names are passed over without lowercasing them; and the
+            # loop keeps no index (found again with index() on a match).
             n = len(key)
-            idx = 0
-            for old, _ in lst:
-                if len(old) == n and (old == key or old.lower() == ikey):
-                    break
-                idx += 1
+            for pair in lst:
+                if len(pair[0]) == n:
+                    old = pair[0]
+                    if old == key or old.lower() == ikey:
+                        break
             else:
                 lst.append((key, value))
                 return
+            # The first equal pair is this one: an earlier equal pair would
+            # have the same name and would have matched first.
+            idx = lst.index(pair)
             lst[idx] = (key, value)
             idx += 1
             # The usual case has no repeats; the rest is rebuilt only if so.
@@ -554,6 +561,8 @@ _ENVIRON_PLAIN = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))
 # PERF: header name -> environ key, remembered per name. The names looked up
 # come from code, not from clients; bounded like the name cache anyway.
 _environ_keys: BoundedCache[str, str] = BoundedCache(1024)
+# PERF: the bound lookup (cleared in place, never replaced; see _valid_names).
+_environ_key_get = _environ_keys.get
 
 
 def _environ_key(key: str) -> str:
@@ -617,7 +626,7 @@ class EnvironHeaders(Headers):
         key_: object = key
         if not isinstance(key_, str):
             return None
-        ekey = _environ_keys.get(key_)
+        ekey = _environ_key_get(key_)
         if ekey is None:
             ekey = _environ_key(key_)
         return self.environ.get(ekey)
@@ -642,7 +651,7 @@ class EnvironHeaders(Headers):
         if key.__class__ is str and self._plain_find:
             # PERF: _find() inlined: request properties read their headers
             # through here (Content-Length, Content-Type...).
-            ekey = _environ_keys.get(key)
+            ekey = _environ_key_get(key)
             if ekey is None:
                 ekey = _environ_key(key)
             rv = self.environ.get(ekey)
@@ -670,7 +679,7 @@ class EnvironHeaders(Headers):
             # full scan tells them apart, as iteration does.
             return super().getlist(key, type)  # type: ignore[arg-type]
         # PERF: one dict lookup instead of title-casing every environ key.
-        ekey = _environ_keys.get(key)
+        ekey = _environ_key_get(key)
         if ekey is None:
             ekey = _environ_key(key)
         value = self.environ.get(ekey)

@@ -82,9 +82,28 @@ _CHARSET_MIMETYPES = frozenset(
 
 _UNSET: t.Any = object()
 
-# PERF: Content-Length values of small bodies, as text (see Response.__init__).
-_LENGTH_TEXTS_SIZE = 1024
-_LENGTH_TEXTS = [str(n) for n in range(_LENGTH_TEXTS_SIZE)]
+# PERF: the Content-Length pairs of small bodies (see Response.__init__).
+_LENGTH_PAIRS = [("Content-Length", str(n)) for n in range(1024)]
+
+# Response.__init__'s per-class cache (see Response._defaults_cache).
+_DefaultsCache: t.TypeAlias = tuple[
+    t.Any, t.Any, t.Any, tuple[str, str] | None, tuple[str, int]
+]
+_NO_DEFAULTS: _DefaultsCache = (_UNSET, _UNSET, _UNSET, None, ("", 0))
+
+# PERF: header names that lower to none of "content-length", "location" and
+# "content-location", so that sending passes them over with one lookup (see
+# Response._plain_wsgi_headers and erlen.wsgi.respond). A plain dict: ``in``
+# on a dict subclass costs more. Bounded by _remember_plain_send_name, as
+# names copied from requests could otherwise grow it.
+_plain_send_names: dict[str, bool] = {}
+
+
+def _remember_plain_send_name(name: str) -> None:
+    if len(_plain_send_names) >= 1024:
+        _plain_send_names.clear()
+    _plain_send_names[name] = True
+
 
 # PERF: ranges of seekable bodies are read in blocks of this size.
 _RANGE_BLOCK_SIZE = 64 * 1024
@@ -123,6 +142,9 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 # PERF: the Content-Type header pairs for the mimetypes responses are created
 # with (application/json for jsonify...), computed and validated once. Bounded.
 _content_types: BoundedCache[str, tuple[str, str]] = BoundedCache(256)
+# PERF: the bound lookup: a method call on a dict subclass is not specialized
+# (the cache is cleared in place, never replaced).
+_content_type_get = _content_types.get
 
 _new_object = object.__new__
 
@@ -476,57 +498,72 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        if (
-            (response.__class__ is str or response.__class__ is bytes)
-            and headers is None
-            and (status is None or status.__class__ is int)
-            and content_type is None
-            and self._plain_init
-        ):
-            # PERF: the common ``Response(body)`` (and jsonify's): headers,
-            # status line and content type come from per-class precomputed
-            # values, and the pairs are known valid, so the write checks are
-            # skipped.
-            cls = self.__class__
-            cache = cls._defaults_cache
-            if (
-                cache[0] is not cls.default_mimetype
-                or cache[1] is not cls.default_status
-            ):
-                cache = cls._compute_defaults()
-            if status is None:
-                self._status, self._status_code = cache[3]
-            else:
-                line = _STATUS_LINES.get(status)
-                if line is None:
+        if headers is None and content_type is None:
+            if response.__class__ is str or response.__class__ is bytes:
+                cls = self.__class__
+                cache = cls._defaults_cache
+                # PERF: the common ``Response(body)`` (and jsonify's):
+                # headers, status line and content type come from per-class
+                # precomputed values, and the pairs are known valid, so the
+                # write checks are skipped. The class defaults the values
+                # derive from are compared by identity, so a default changed
+                # on the class is never served stale; a class whose
+                # constructor must take the general path has a cache that
+                # never matches (see __init_subclass__).
+                if (
+                    cache[0] is not cls.default_mimetype
+                    or cache[1] is not cls.default_status
+                    or cache[2] is not cls.automatically_set_content_length
+                ):
+                    computed = cls._compute_defaults()
+                    if computed is None:
+                        self._init_general(
+                            response,
+                            status,
+                            headers,
+                            mimetype,
+                            content_type,
+                            direct_passthrough,
+                        )
+                        return
+                    cache = computed
+                if status is None:
+                    self._status, self._status_code = cache[4]
+                elif (
+                    status.__class__ is int
+                    and (line := _STATUS_LINES.get(status)) is not None
+                ):
+                    self._status = line
+                    self._status_code = status
+                else:
                     self._status, self._status_code = _clean_status(status)
+                if mimetype is None:
+                    ct_pair = cache[3]
                 else:
-                    self._status, self._status_code = line, status
-            if mimetype is None:
-                ct_pair = cache[2]
-            else:
-                ct_pair = _content_types.get(mimetype)
-                if ct_pair is None:
-                    ct_pair = _content_type_for(mimetype)
-            if direct_passthrough:
-                self.direct_passthrough = True
-            body = response.encode() if response.__class__ is str else response
-            self.response = [body]
-            if self.automatically_set_content_length:
-                n = len(body)
-                # PERF: a small body's length as text from a table (an index
-                # instead of an int-to-str conversion).
-                length = _LENGTH_TEXTS[n] if n < _LENGTH_TEXTS_SIZE else str(n)
-                if ct_pair is None:
-                    pairs = [("Content-Length", length)]
+                    ct_pair = _content_type_get(mimetype)
+                    if ct_pair is None:
+                        ct_pair = _content_type_for(mimetype)
+                if direct_passthrough:
+                    self.direct_passthrough = True
+                body = response.encode() if response.__class__ is str else response
+                self.response = [body]
+                if cache[2]:
+                    # PERF: a small body's Content-Length pair from a
+                    # table (no int-to-str conversion, no new tuple).
+                    try:
+                        length_pair = _LENGTH_PAIRS[len(body)]
+                    except IndexError:
+                        length_pair = ("Content-Length", str(len(body)))
+                    if ct_pair is None:
+                        pairs = [length_pair]
+                    else:
+                        pairs = [ct_pair, length_pair]
                 else:
-                    pairs = [ct_pair, ("Content-Length", length)]
-            else:
-                pairs = [] if ct_pair is None else [ct_pair]
-            # PERF: Headers._from_received without the call.
-            self.headers = headers = _new_object(Headers)
-            headers._list = pairs
-            return
+                    pairs = [] if ct_pair is None else [ct_pair]
+                # PERF: Headers._from_received without the call.
+                self.headers = headers = _new_object(Headers)
+                headers._list = pairs
+                return
         self._init_general(
             response, status, headers, mimetype, content_type, direct_passthrough
         )
@@ -564,24 +601,23 @@ class Response:
         else:
             self.response = response
 
-    # PERF: the Content-Type pair and status line __init__ derives from
-    # default_mimetype and default_status, cached per class as
-    # ``(default_mimetype, default_status, ("Content-Type", value) or None,
-    # (line, code))``. The first two are compared by identity on use, so
-    # changing a default on a class (or inheriting another class's cache)
-    # never serves a stale value.
-    _defaults_cache: t.ClassVar[
-        tuple[t.Any, t.Any, tuple[str, str] | None, tuple[str, int]]
-    ] = (
-        _UNSET,
-        _UNSET,
-        None,
-        ("", 0),
-    )
+    # PERF: what __init__ derives from default_mimetype, default_status and
+    # automatically_set_content_length, cached per class as ``(mimetype,
+    # status, automatically_set_content_length, ("Content-Type", value) or
+    # None, (line, code))``. The first three are compared by identity on
+    # use, so changing a default on a class never serves a stale value. Every
+    # class starts with _NO_DEFAULTS, which never matches: a class is never
+    # served its base's cache, and a class whose constructor must take the
+    # general path (see _plain_init) never gets one.
+    _defaults_cache: t.ClassVar[_DefaultsCache] = _NO_DEFAULTS
+    # False for a class whose constructor must call set_data and assign
+    # direct_passthrough (see __init_subclass__).
     _plain_init: t.ClassVar[bool] = True
     # True while get_wsgi_response, get_app_iter and get_wsgi_headers are
-    # Response's own: a driver may then compute their answer itself.
-    _plain_send: t.ClassVar[bool] = True
+    # Response's own and no call_on_close function is registered: a driver
+    # may then compute their answer itself. PERF: one attribute for both (a
+    # class flag, turned off on the instance by call_on_close).
+    _plain_send: bool = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -591,6 +627,7 @@ class Response:
         cls._plain_init = (
             cls.set_data is Response.set_data and cls.direct_passthrough is False
         )
+        cls._defaults_cache = _NO_DEFAULTS
         cls._plain_send = (
             cls.get_wsgi_response is Response.get_wsgi_response
             and cls.get_app_iter is Response.get_app_iter
@@ -598,9 +635,11 @@ class Response:
         )
 
     @classmethod
-    def _compute_defaults(
-        cls,
-    ) -> tuple[t.Any, t.Any, tuple[str, str] | None, tuple[str, int]]:
+    def _compute_defaults(cls) -> _DefaultsCache | None:
+        # The cache for __init__ (see _defaults_cache), or None if this
+        # class's constructor takes the general path.
+        if not cls._plain_init:
+            return None
         mimetype = cls.default_mimetype
         status = cls.default_status
         ct_pair = None
@@ -609,7 +648,13 @@ class Response:
             # APPSEC: checked like any header write before it is cached.
             Headers().set("Content-Type", ct)
             ct_pair = ("Content-Type", ct)
-        cache = (mimetype, status, ct_pair, _clean_status(status))
+        cache = (
+            mimetype,
+            status,
+            cls.automatically_set_content_length,
+            ct_pair,
+            _clean_status(status),
+        )
         cls._defaults_cache = cache
         return cache
 
@@ -640,6 +685,14 @@ class Response:
 
     @status_code.setter
     def status_code(self, value: int | str | HTTPStatus) -> None:
+        if value.__class__ is int:
+            # PERF: a registered int code (make_response's (body, code)) is
+            # one lookup, without the _clean_status call.
+            line = _STATUS_LINES.get(value)
+            if line is not None:
+                self._status = line
+                self._status_code = value
+                return
         self._status, self._status_code = _clean_status(value)
 
     # -- body -----------------------------------------------------------------
@@ -746,6 +799,7 @@ class Response:
             on_close.append(func)
         else:
             self._on_close = [func]
+            self._plain_send = False
         return func
 
     def close(self) -> None:
@@ -1281,21 +1335,24 @@ class Response:
         ``Content-Location`` needs the full path.
         """
         # PERF: one pass over the names and one list copy; the pairs were
-        # validated when added. Only names of the length of
-        # "Location" (8), "Content-Length" (14) or "Content-Location" (16)
-        # are looked at further (a name lowers to one of those only if it has
-        # its length, see Headers.__setitem__).
+        # validated when added. A name already known to be none of
+        # Content-Length, Location and Content-Location (in any case) is
+        # passed over with one lookup; others are lowercased once.
         pairs = self.headers._list
         has_length = False
         for name, _ in pairs:
-            n = len(name)
-            if n == 14:
-                if name == "Content-Length" or name.lower() == "content-length":
-                    has_length = True
-            elif n == 8 or n == 16:
-                lname = name.lower()
-                if lname == "location" or lname == "content-location":
-                    return None
+            if name == "Content-Length":
+                has_length = True
+                continue
+            if name in _plain_send_names:
+                continue
+            lname = name.lower()
+            if lname == "content-length":
+                has_length = True
+            elif lname == "location" or lname == "content-location":
+                return None
+            else:
+                _remember_plain_send_name(name)
         pairs = pairs.copy()
         if not has_length and self.automatically_set_content_length:
             body = self.response
