@@ -186,9 +186,24 @@ def _is_http_exception(e: BaseException) -> bool:
     )
 
 
-#: Function -> whether it is a coroutine function. Bounded: functions made
-#: per request (after_this_request closures) must not grow it forever.
-_ASYNC_CACHE: BoundedCache[t.Any, bool] = BoundedCache(4096)
+class _CoroutineFunctions(BoundedCache[t.Any, bool]):
+    """Function -> whether it is a coroutine function, worked out on first lookup.
+
+    Bounded: functions made per request (after_this_request closures) must
+    not grow it forever. PERF: the generator steps ask it for each user
+    function they call: ``_ASYNC_CACHE[func]`` is one dict lookup, where a
+    call to _is_coroutine_function costs ~500 instructions more. An
+    unhashable callable raises TypeError (the caller asks
+    _iscoroutinefunction instead).
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, func: t.Any) -> bool:
+        return self.put(func, _iscoroutinefunction(func))
+
+
+_ASYNC_CACHE = _CoroutineFunctions(4096)
 
 
 def _is_coroutine_function(func: t.Any) -> bool:
@@ -196,11 +211,8 @@ def _is_coroutine_function(func: t.Any) -> bool:
     # every call; the hooks and views of an app are a small, fixed set.
     try:
         return _ASYNC_CACHE[func]
-    except KeyError:
-        pass
     except TypeError:  # unhashable callable
         return _iscoroutinefunction(func)
-    return _ASYNC_CACHE.put(func, _iscoroutinefunction(func))
 
 
 def _is_async_callable(func: t.Any) -> bool:
@@ -1455,7 +1467,7 @@ class Flask(Scaffold):
                 ctx.pop(self._before_pop(environ, error))
 
     # The generator steps, for apps with coroutine functions. ``inline``
-    # (ctx._erlen_inline) tells the two drivers apart:
+    # (a parameter of each step) tells the two drivers apart:
     # - inline (every driver but the event loop's): a sync function is
     #   called in place, and a coroutine function is handed to the driver
     #   as a _Call (it runs it as a task in the request's context).
@@ -1463,32 +1475,43 @@ class Flask(Scaffold):
     #   the step itself (``yield from``, as ``await`` does; see _awaits),
     #   and a sync function is handed to the driver as a _Call (it runs it
     #   in a worker thread, so that it never blocks the loop).
-    # So each call site reads ``if _is_coroutine_function(func) == inline:``
-    # (the driver makes the call) ``else:`` (the step makes it).
-    # PERF: a request is one generator, _handle_gen, plus _finalize_gen
-    # (shared with the error path): its sections follow the plain methods
-    # of the same names. On the event loop, coroutine functions that never
-    # wait (most) make the whole request one send() into it.
+    # So each call site reads ``if _ASYNC_CACHE[func] is inline:`` (the
+    # driver makes the call) ``else:`` (the step makes it); an unhashable
+    # callable is asked with _iscoroutinefunction instead.
+    # PERF: a request is one generator, _handle_gen: its sections follow
+    # the plain methods of the same names, finalize_request included (a
+    # nested generator per request costs ~1k instructions). The error path
+    # finalizes through _finalize_gen, the twin of that section. On the
+    # event loop, coroutine functions that never wait (most) make the whole
+    # request one send() into it.
 
     @_awaits
     def _finalize_gen(
-        self, rv: t.Any, from_error_handler: bool = False
+        self, rv: t.Any, inline: bool, from_error_handler: bool = False
     ) -> _Gen[Response]:
+        # NOTE: the twin of _handle_gen's finalize_request section (keep
+        # the two alike); this one serves the error path.
         ctx = _cv_request.get()
-        inline = ctx._erlen_inline
         response = self.make_response(rv)
         try:
             # process_response
-            for func in ctx._after_request_functions:
-                if _is_coroutine_function(func) == inline:
+            funcs: t.Iterable[t.Callable[..., t.Any]] = self._after_request_chain(
+                ctx.request
+            )
+            if ctx._after_request_functions:
+                # NOTE: the list itself, iterated as it grows (as in Flask).
+                funcs = chain(ctx._after_request_functions, funcs)
+            for func in funcs:
+                try:
+                    by_driver = _ASYNC_CACHE[func] is inline
+                except TypeError:  # an unhashable callable
+                    by_driver = _iscoroutinefunction(func) is inline
+                if by_driver:
                     response = yield _Call((func, (response,), {}))
+                elif inline:
+                    response = func(response)
                 else:
-                    response = func(response) if inline else (yield from func(response))
-            for func in self._after_request_chain(ctx.request):
-                if _is_coroutine_function(func) == inline:
-                    response = yield _Call((func, (response,), {}))
-                else:
-                    response = func(response) if inline else (yield from func(response))
+                    response = yield from func(response)
             if ctx._session is not None:
                 self._save_session(ctx, response)
             if signals._loaded:  # PERF: no call while no signal exists
@@ -1503,7 +1526,7 @@ class Flask(Scaffold):
     ) -> _Gen[t.Any]:
         # ``func(arg)`` as the steps call a function, for the rare paths
         # (error handlers).
-        if _is_coroutine_function(func) == inline:
+        if _is_coroutine_function(func) is inline:
             return (yield _Call((func, (arg,), {})))
         return func(arg) if inline else (yield from func(arg))
 
@@ -1521,35 +1544,41 @@ class Flask(Scaffold):
         handler = self._server_error_handler(server_error)
         if handler is not None:
             server_error = yield from self._call_gen(handler, server_error, inline)
-        return (yield from self._finalize_gen(server_error, True))
+        return (yield from self._finalize_gen(server_error, inline, True))
 
     @_awaits
-    def _teardown_request_gen(self, exc: BaseException | None) -> _Gen[None]:
-        ctx = _cv_request.get()
-        inline = ctx._erlen_inline
-        bps = ctx.request.blueprints
+    def _teardown_request_gen(
+        self, exc: BaseException | None, inline: bool
+    ) -> _Gen[None]:
+        bps = _cv_request.get().request.blueprints
         teardown_request_funcs = self.teardown_request_funcs
         for name in (*bps, None) if bps else _APP_SCOPE:
             if name in teardown_request_funcs:
                 for func in reversed(teardown_request_funcs[name]):
-                    if _is_coroutine_function(func) == inline:
+                    if _is_coroutine_function(func) is inline:
                         yield _Call((func, (exc,), {}))
+                    elif inline:
+                        func(exc)
                     else:
-                        func(exc) if inline else (yield from func(exc))
+                        yield from func(exc)
         self._send("request_tearing_down", exc=exc)
 
     @_awaits
-    def _teardown_appcontext_gen(self, exc: BaseException | None) -> _Gen[None]:
-        ctx = _cv_request.get(None)
-        inline = ctx is None or ctx._erlen_inline
+    def _teardown_appcontext_gen(
+        self, exc: BaseException | None, inline: bool
+    ) -> _Gen[None]:
         for func in reversed(self.teardown_appcontext_funcs):
-            if _is_coroutine_function(func) == inline:
+            if _is_coroutine_function(func) is inline:
                 yield _Call((func, (exc,), {}))
+            elif inline:
+                func(exc)
             else:
-                func(exc) if inline else (yield from func(exc))
+                yield from func(exc)
         self._send("appcontext_tearing_down", exc=exc)
 
-    def _pop_gen(self, ctx: RequestContext, exc: BaseException | None) -> _Gen[None]:
+    def _pop_gen(
+        self, ctx: RequestContext, exc: BaseException | None, inline: bool
+    ) -> _Gen[None]:
         # Run the teardown functions through the driver (so async ones are
         # awaited), then pop the contexts without running them again.
         if len(ctx._cv_tokens) != 1:
@@ -1563,7 +1592,7 @@ class Flask(Scaffold):
                 signals._loaded
                 and signals.receivers_of("request_tearing_down") is not None
             ):
-                yield from self._teardown_request_gen(exc)
+                yield from self._teardown_request_gen(exc, inline)
         finally:
             # NOTE: as in Flask, a failing teardown_request function still
             # lets the app context tear down and both contexts pop.
@@ -1574,7 +1603,7 @@ class Flask(Scaffold):
                         signals._loaded
                         and signals.receivers_of("appcontext_tearing_down") is not None
                     ):
-                        yield from self._teardown_appcontext_gen(exc)
+                        yield from self._teardown_appcontext_gen(exc, inline)
             finally:
                 ctx.pop(exc)
 
@@ -1586,24 +1615,29 @@ class Flask(Scaffold):
         out: list[Response] | None = None,
     ) -> _Gen[Response]:
         ctx = self.request_context(environ)
-        ctx._erlen_inline = inline
+        req = ctx.request
         error: BaseException | None = None
         try:
             try:
                 ctx.push()
-                # full_dispatch_request
-                self._got_first_request = True
+                # full_dispatch_request. NOTE: no _got_first_request store:
+                # both drivers ran _erlen_setup, which set it.
                 try:
                     if signals._loaded:  # PERF: no call while no signal exists
                         self._send("request_started")
                     # preprocess_request
-                    req = ctx.request
                     rv = None
                     for func in self._before_request_chain(req):
-                        if _is_coroutine_function(func) == inline:
+                        try:
+                            by_driver = _ASYNC_CACHE[func] is inline
+                        except TypeError:  # an unhashable callable
+                            by_driver = _iscoroutinefunction(func) is inline
+                        if by_driver:
                             rv = yield _Call((func, (), {}))
+                        elif inline:
+                            rv = func()
                         else:
-                            rv = func() if inline else (yield from func())
+                            rv = yield from func()
                         if rv is not None:
                             break
                     # dispatch_request
@@ -1611,18 +1645,55 @@ class Flask(Scaffold):
                         view = self._matched_view(req)
                         if view is None:
                             rv = self.make_default_options_response()
-                        elif _is_coroutine_function(view) == inline:
-                            rv = yield _Call((view, (), req.view_args))  # type: ignore[arg-type]
                         else:
                             kwargs: t.Any = req.view_args
-                            rv = (
-                                view(**kwargs)
-                                if inline
-                                else (yield from view(**kwargs))
-                            )
+                            try:
+                                by_driver = _ASYNC_CACHE[view] is inline
+                            except TypeError:  # an unhashable callable
+                                by_driver = _iscoroutinefunction(view) is inline
+                            if by_driver:
+                                rv = yield _Call((view, (), kwargs))
+                            elif inline:
+                                rv = view(**kwargs) if kwargs else view()
+                            else:
+                                # PERF: no ``**{}`` (~400 instructions)
+                                # without view arguments.
+                                rv = yield from (view(**kwargs) if kwargs else view())
                 except Exception as e:
-                    rv = yield from self._handle_user_exception_gen(e, inline)
-                response = yield from self._finalize_gen(rv)
+                    if (
+                        e.__class__ in _QUIET_ROUTING_ERRORS
+                        and self._erlen_answers_quietly()
+                    ):
+                        # PERF: a 404/405 with no handler to run is its own
+                        # answer (as in full_dispatch_request).
+                        rv = e
+                    else:
+                        rv = yield from self._handle_user_exception_gen(e, inline)
+                # finalize_request (the twin of _finalize_gen). NOTE: no
+                # _finalizing_failed here: outside the error path it re-raises.
+                response = self.make_response(rv)
+                # process_response
+                funcs: t.Iterable[t.Callable[..., t.Any]] = (
+                    self._after_request_chain(req)
+                )
+                if ctx._after_request_functions:
+                    # NOTE: the list itself, iterated as it grows (as in Flask).
+                    funcs = chain(ctx._after_request_functions, funcs)
+                for func in funcs:
+                    try:
+                        by_driver = _ASYNC_CACHE[func] is inline
+                    except TypeError:  # an unhashable callable
+                        by_driver = _iscoroutinefunction(func) is inline
+                    if by_driver:
+                        response = yield _Call((func, (response,), {}))
+                    elif inline:
+                        response = func(response)
+                    else:
+                        response = yield from func(response)
+                if ctx._session is not None:
+                    self._save_session(ctx, response)
+                if signals._loaded:  # PERF: no call while no signal exists
+                    self._send("request_finished", response=response)
             except Exception as e:
                 error = e
                 response = yield from self._handle_exception_gen(e, inline)
@@ -1637,7 +1708,7 @@ class Flask(Scaffold):
                 or self.teardown_appcontext_funcs
                 or signals._loaded
             ):
-                yield from self._pop_gen(ctx, error)
+                yield from self._pop_gen(ctx, error, inline)
             else:  # PERF: nothing to run at teardown
                 ctx.pop(error)
         # PERF: with ``out``, the response goes there and the generator
@@ -1694,14 +1765,19 @@ class Flask(Scaffold):
             self._erlen_setup()
         return self._handle_sync(environ)
 
-    def _drive_in_context(self, gen: _Gen[T], context: contextvars.Context) -> T:
+    def _drive_in_context(
+        self, environ: dict[str, t.Any], context: contextvars.Context
+    ) -> Response:
         # The sync driver for apps with coroutine functions: every step and
         # sync function runs in ``context``; coroutine functions run as tasks
         # in it on the thread's loop (never while ``context`` is entered).
         run = context.run
+        out: list[Response] = []
+        gen = self._handle_gen(environ, True, out)
         try:
-            call = run(next, gen)
-            while True:
+            # PERF: ``out`` when gen ended (see _handle_gen).
+            call = run(next, gen, out)
+            while call is not out:
                 func, args, kwargs = call
                 try:
                     value = _run_in_context(func(*args, **kwargs), context)
@@ -1709,8 +1785,9 @@ class Flask(Scaffold):
                     call = run(gen.throw, e)
                 else:
                     call = run(gen.send, value)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+        except StopIteration:
+            pass
+        return out[0]
 
     def _erlen_handle_async(
         self, environ: dict[str, t.Any], context: contextvars.Context
@@ -1763,7 +1840,7 @@ class Flask(Scaffold):
         if self._erlen_chain_in_thread:
             response = context.run(self._handle_sync, environ)
         else:
-            response = self._drive_in_context(self._handle_gen(environ), context)
+            response = self._drive_in_context(environ, context)
         body = response.response
         # PERF: a list (most bodies) is never async; hasattr on it would
         # raise and catch an AttributeError.
