@@ -1475,9 +1475,9 @@ class Flask(Scaffold):
     #   the step itself (``yield from``, as ``await`` does; see _awaits),
     #   and a sync function is handed to the driver as a _Call (it runs it
     #   in a worker thread, so that it never blocks the loop).
-    # So each call site reads ``if _ASYNC_CACHE[func] is inline:`` (the
-    # driver makes the call) ``else:`` (the step makes it); an unhashable
-    # callable is asked with _iscoroutinefunction instead.
+    # So each call site asks ``_ASYNC_CACHE[func] is inline``: true, the
+    # driver makes the call; false, the step makes it (an unhashable
+    # callable is asked with _iscoroutinefunction instead).
     # PERF: a request is one generator, _handle_gen: its sections follow
     # the plain methods of the same names, finalize_request included (a
     # nested generator per request costs ~1k instructions). The error path
@@ -1494,24 +1494,22 @@ class Flask(Scaffold):
         ctx = _cv_request.get()
         response = self.make_response(rv)
         try:
-            # process_response
-            funcs: t.Iterable[t.Callable[..., t.Any]] = self._after_request_chain(
-                ctx.request
-            )
-            if ctx._after_request_functions:
-                # NOTE: the list itself, iterated as it grows (as in Flask).
-                funcs = chain(ctx._after_request_functions, funcs)
-            for func in funcs:
+            # process_response. NOTE: the after_this_request list itself,
+            # iterated as it grows (as in Flask).
+            after_this = ctx._after_request_functions
+            funcs = self._after_request_chain(ctx.request)
+            for func in chain(after_this, funcs) if after_this else funcs:
                 try:
                     by_driver = _ASYNC_CACHE[func] is inline
                 except TypeError:  # an unhashable callable
                     by_driver = _iscoroutinefunction(func) is inline
-                if by_driver:
-                    response = yield _Call((func, (response,), {}))
-                elif inline:
-                    response = func(response)
-                else:
-                    response = yield from func(response)
+                response = (
+                    (yield _Call((func, (response,), {})))
+                    if by_driver
+                    else func(response)
+                    if inline
+                    else (yield from func(response))
+                )
             self._finish_response(ctx, response)
         except Exception:
             self._finalizing_failed(from_error_handler)
