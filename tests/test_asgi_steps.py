@@ -18,6 +18,7 @@ import pytest
 
 import erlen
 from erlen import g
+from erlen.testing import Client
 
 from .test_asgi import _body
 from .test_asgi import _request
@@ -193,3 +194,119 @@ def test_request_that_never_waits_needs_no_driver(app: erlen.Flask) -> None:
     response = app._erlen_handle_async(environ, contextvars.copy_context())
     assert isinstance(response, erlen.Response)
     assert response.get_data() == b"at once"
+
+
+class _Unhashable:
+    """A callable that cannot be a dict key (the steps' coroutine memo)."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, func: t.Callable[..., t.Any]) -> None:
+        self.func = func
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return self.func(*args, **kwargs)
+
+
+def test_unhashable_callables_in_the_steps(app: erlen.Flask, client: Client) -> None:
+    # Any callable may be a hook or a view, as in Flask; an unhashable one
+    # is asked whether it is a coroutine function without the memo.
+    events: list[str] = []
+
+    def before() -> None:
+        events.append("before")
+
+    def after(response: t.Any) -> t.Any:
+        events.append("after")
+        response.headers["X-After"] = "yes"
+        return response
+
+    def fail(e: Exception) -> tuple[str, int]:
+        events.append("error handler")
+        return "handled", 500
+
+    def add_after_this(response: t.Any) -> t.Any:
+        events.append("after_this_request")
+        return response
+
+    def view() -> str:
+        erlen.after_this_request(_Unhashable(add_after_this))
+        return "plain"
+
+    def broken() -> str:
+        raise KeyError("boom")
+
+    @app.route("/async")
+    async def async_view() -> str:  # the steps serve the app
+        return "async"
+
+    app.before_request(_Unhashable(before))
+    app.after_request(_Unhashable(after))
+    app.register_error_handler(KeyError, _Unhashable(fail))
+    app.add_url_rule("/", "view", _Unhashable(view))
+    app.add_url_rule("/broken", "broken", _Unhashable(broken))
+
+    response = client.get("/")
+    assert response.data == b"plain"
+    assert response.headers["X-After"] == "yes"
+    assert events == ["before", "after_this_request", "after"]
+    events.clear()
+    response = client.get("/broken")
+    assert (response.status_code, response.data) == (500, b"handled")
+    assert events == ["before", "error handler", "after"]
+
+
+def test_error_path_finalizes_through_the_steps(
+    app: erlen.Flask, client: Client
+) -> None:
+    # An unhandled error is answered with a 500 that still goes through
+    # after_this_request and after_request functions (coroutines too, and
+    # an unhashable one), and saves the session.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    events: list[str] = []
+
+    @app.route("/")
+    async def index() -> str:
+        erlen.session["seen"] = True
+
+        @erlen.after_this_request
+        async def once(response: t.Any) -> t.Any:
+            events.append("after_this_request")
+            return response
+
+        raise KeyError("boom")
+
+    @app.after_request
+    async def async_after(response: t.Any) -> t.Any:
+        events.append(f"after:{response.status_code}")
+        return response
+
+    def plain_after(response: t.Any) -> t.Any:
+        events.append("plain after")
+        return response
+
+    app.after_request(_Unhashable(plain_after))
+
+    response = client.get("/")
+    assert response.status_code == 500
+    assert events == ["after_this_request", "plain after", "after:500"]
+    assert "session=" in response.headers["Set-Cookie"]
+
+
+def test_quiet_not_found_leaves_no_reference_cycle(app: erlen.Flask) -> None:
+    # The routing error answering a 404 on its own drops its traceback,
+    # which tied the request to itself through its frames' locals.
+    @app.route("/")
+    async def index() -> str:
+        return "index"
+
+    seen: list[t.Any] = []
+
+    @app.after_request
+    async def after(response: t.Any) -> t.Any:
+        seen.append(erlen.request.routing_exception)
+        return response
+
+    sent = _run(app, _scope("/missing"), [_request()])
+    assert sent[0]["status"] == 404
+    assert seen[0].__traceback__ is None

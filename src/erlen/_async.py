@@ -37,7 +37,7 @@ def iscoroutinefunction(func: t.Any) -> bool:
         return bool(func.__code__.co_flags & _CO_COROUTINE)
     import inspect
 
-    return inspect.iscoroutinefunction(func)
+    return bool(inspect.iscoroutinefunction(func))
 
 
 def thread_loop() -> asyncio.AbstractEventLoop:

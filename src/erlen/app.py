@@ -186,9 +186,24 @@ def _is_http_exception(e: BaseException) -> bool:
     )
 
 
-#: Function -> whether it is a coroutine function. Bounded: functions made
-#: per request (after_this_request closures) must not grow it forever.
-_ASYNC_CACHE: BoundedCache[t.Any, bool] = BoundedCache(4096)
+class _CoroutineFunctions(BoundedCache[t.Any, bool]):
+    """Function -> whether it is a coroutine function, worked out on first lookup.
+
+    Bounded: functions made per request (after_this_request closures) must
+    not grow it forever. PERF: the generator steps ask it for each user
+    function they call: ``_ASYNC_CACHE[func]`` is one dict lookup, where a
+    call to _is_coroutine_function costs ~500 instructions more. An
+    unhashable callable raises TypeError (the caller asks
+    _iscoroutinefunction instead).
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, func: t.Any) -> bool:
+        return self.put(func, _iscoroutinefunction(func))
+
+
+_ASYNC_CACHE = _CoroutineFunctions(4096)
 
 
 def _is_coroutine_function(func: t.Any) -> bool:
@@ -196,11 +211,8 @@ def _is_coroutine_function(func: t.Any) -> bool:
     # every call; the hooks and views of an app are a small, fixed set.
     try:
         return _ASYNC_CACHE[func]
-    except KeyError:
-        pass
     except TypeError:  # unhashable callable
         return _iscoroutinefunction(func)
-    return _ASYNC_CACHE.put(func, _iscoroutinefunction(func))
 
 
 def _is_async_callable(func: t.Any) -> bool:
@@ -1455,7 +1467,7 @@ class Flask(Scaffold):
                 ctx.pop(self._before_pop(environ, error))
 
     # The generator steps, for apps with coroutine functions. ``inline``
-    # (ctx._erlen_inline) tells the two drivers apart:
+    # (a parameter of each step) tells the two drivers apart:
     # - inline (every driver but the event loop's): a sync function is
     #   called in place, and a coroutine function is handed to the driver
     #   as a _Call (it runs it as a task in the request's context).
@@ -1463,39 +1475,53 @@ class Flask(Scaffold):
     #   the step itself (``yield from``, as ``await`` does; see _awaits),
     #   and a sync function is handed to the driver as a _Call (it runs it
     #   in a worker thread, so that it never blocks the loop).
-    # So each call site reads ``if _is_coroutine_function(func) == inline:``
-    # (the driver makes the call) ``else:`` (the step makes it).
-    # PERF: a request is one generator, _handle_gen, plus _finalize_gen
-    # (shared with the error path): its sections follow the plain methods
-    # of the same names. On the event loop, coroutine functions that never
-    # wait (most) make the whole request one send() into it.
+    # So each call site asks ``_ASYNC_CACHE[func] is inline``: true, the
+    # driver makes the call; false, the step makes it (an unhashable
+    # callable is asked with _iscoroutinefunction instead).
+    # PERF: a request is one generator, _handle_gen: its sections follow
+    # the plain methods of the same names, finalize_request included (a
+    # nested generator per request costs ~1k instructions). The error path
+    # finalizes through _finalize_gen, the twin of that section. On the
+    # event loop, coroutine functions that never wait (most) make the whole
+    # request one send() into it.
 
     @_awaits
     def _finalize_gen(
-        self, rv: t.Any, from_error_handler: bool = False
+        self, rv: t.Any, inline: bool, from_error_handler: bool = False
     ) -> _Gen[Response]:
+        # NOTE: the twin of _handle_gen's finalize_request section (keep
+        # the two alike); this one serves the error path.
         ctx = _cv_request.get()
-        inline = ctx._erlen_inline
         response = self.make_response(rv)
         try:
-            # process_response
-            for func in ctx._after_request_functions:
-                if _is_coroutine_function(func) == inline:
-                    response = yield _Call((func, (response,), {}))
-                else:
-                    response = func(response) if inline else (yield from func(response))
-            for func in self._after_request_chain(ctx.request):
-                if _is_coroutine_function(func) == inline:
-                    response = yield _Call((func, (response,), {}))
-                else:
-                    response = func(response) if inline else (yield from func(response))
-            if ctx._session is not None:
-                self._save_session(ctx, response)
-            if signals._loaded:  # PERF: no call while no signal exists
-                self._send("request_finished", response=response)
+            # process_response. NOTE: the after_this_request list itself,
+            # iterated as it grows (as in Flask).
+            after_this = ctx._after_request_functions
+            funcs = self._after_request_chain(ctx.request)
+            for func in chain(after_this, funcs) if after_this else funcs:
+                try:
+                    by_driver = _ASYNC_CACHE[func] is inline
+                except TypeError:  # an unhashable callable
+                    by_driver = _iscoroutinefunction(func) is inline
+                response = (
+                    (yield _Call((func, (response,), {})))
+                    if by_driver
+                    else func(response)
+                    if inline
+                    else (yield from func(response))
+                )
+            self._finish_response(ctx, response)
         except Exception:
             self._finalizing_failed(from_error_handler)
         return response
+
+    def _finish_response(self, ctx: RequestContext, response: Response) -> None:
+        # The end of the steps' finalize_request: save the session, send
+        # request_finished.
+        if ctx._session is not None:
+            self._save_session(ctx, response)
+        if signals._loaded:  # PERF: no call while no signal exists
+            self._send("request_finished", response=response)
 
     @_awaits
     def _call_gen(
@@ -1503,7 +1529,7 @@ class Flask(Scaffold):
     ) -> _Gen[t.Any]:
         # ``func(arg)`` as the steps call a function, for the rare paths
         # (error handlers).
-        if _is_coroutine_function(func) == inline:
+        if _is_coroutine_function(func) is inline:
             return (yield _Call((func, (arg,), {})))
         return func(arg) if inline else (yield from func(arg))
 
@@ -1521,37 +1547,56 @@ class Flask(Scaffold):
         handler = self._server_error_handler(server_error)
         if handler is not None:
             server_error = yield from self._call_gen(handler, server_error, inline)
-        return (yield from self._finalize_gen(server_error, True))
+        return (yield from self._finalize_gen(server_error, inline, True))
 
     @_awaits
-    def _teardown_request_gen(self, exc: BaseException | None) -> _Gen[None]:
-        ctx = _cv_request.get()
-        inline = ctx._erlen_inline
-        bps = ctx.request.blueprints
+    def _teardown_request_gen(
+        self, exc: BaseException | None, inline: bool
+    ) -> _Gen[None]:
+        bps = _cv_request.get().request.blueprints
         teardown_request_funcs = self.teardown_request_funcs
         for name in (*bps, None) if bps else _APP_SCOPE:
             if name in teardown_request_funcs:
                 for func in reversed(teardown_request_funcs[name]):
-                    if _is_coroutine_function(func) == inline:
+                    if _is_coroutine_function(func) is inline:
                         yield _Call((func, (exc,), {}))
+                    elif inline:
+                        func(exc)
                     else:
-                        func(exc) if inline else (yield from func(exc))
+                        yield from func(exc)
         self._send("request_tearing_down", exc=exc)
 
     @_awaits
-    def _teardown_appcontext_gen(self, exc: BaseException | None) -> _Gen[None]:
-        ctx = _cv_request.get(None)
-        inline = ctx is None or ctx._erlen_inline
+    def _teardown_appcontext_gen(
+        self, exc: BaseException | None, inline: bool
+    ) -> _Gen[None]:
         for func in reversed(self.teardown_appcontext_funcs):
-            if _is_coroutine_function(func) == inline:
+            if _is_coroutine_function(func) is inline:
                 yield _Call((func, (exc,), {}))
+            elif inline:
+                func(exc)
             else:
-                func(exc) if inline else (yield from func(exc))
+                yield from func(exc)
         self._send("appcontext_tearing_down", exc=exc)
 
-    def _pop_gen(self, ctx: RequestContext, exc: BaseException | None) -> _Gen[None]:
+    def _pop_gen(
+        self,
+        ctx: RequestContext,
+        environ: dict[str, t.Any],
+        exc: BaseException | None,
+        inline: bool,
+    ) -> _Gen[None]:
         # Run the teardown functions through the driver (so async ones are
         # awaited), then pop the contexts without running them again.
+        if exc is not None or "erlen.debug.preserve_context" in environ:
+            exc = self._before_pop(environ, exc)
+        if not (
+            self.teardown_request_funcs
+            or self.teardown_appcontext_funcs
+            or signals._loaded
+        ):
+            ctx.pop(exc)  # PERF: nothing to run at teardown
+            return
         if len(ctx._cv_tokens) != 1:
             ctx.pop(exc)
             return
@@ -1563,7 +1608,7 @@ class Flask(Scaffold):
                 signals._loaded
                 and signals.receivers_of("request_tearing_down") is not None
             ):
-                yield from self._teardown_request_gen(exc)
+                yield from self._teardown_request_gen(exc, inline)
         finally:
             # NOTE: as in Flask, a failing teardown_request function still
             # lets the app context tear down and both contexts pop.
@@ -1574,7 +1619,7 @@ class Flask(Scaffold):
                         signals._loaded
                         and signals.receivers_of("appcontext_tearing_down") is not None
                     ):
-                        yield from self._teardown_appcontext_gen(exc)
+                        yield from self._teardown_appcontext_gen(exc, inline)
             finally:
                 ctx.pop(exc)
 
@@ -1586,24 +1631,30 @@ class Flask(Scaffold):
         out: list[Response] | None = None,
     ) -> _Gen[Response]:
         ctx = self.request_context(environ)
-        ctx._erlen_inline = inline
+        req = ctx.request
         error: BaseException | None = None
         try:
             try:
                 ctx.push()
-                # full_dispatch_request
-                self._got_first_request = True
+                # full_dispatch_request. NOTE: no _got_first_request store:
+                # both drivers ran _erlen_setup, which set it.
                 try:
                     if signals._loaded:  # PERF: no call while no signal exists
                         self._send("request_started")
                     # preprocess_request
-                    req = ctx.request
                     rv = None
                     for func in self._before_request_chain(req):
-                        if _is_coroutine_function(func) == inline:
-                            rv = yield _Call((func, (), {}))
-                        else:
-                            rv = func() if inline else (yield from func())
+                        try:
+                            by_driver = _ASYNC_CACHE[func] is inline
+                        except TypeError:  # an unhashable callable
+                            by_driver = _iscoroutinefunction(func) is inline
+                        rv = (
+                            (yield _Call((func, (), {})))
+                            if by_driver
+                            else func()
+                            if inline
+                            else (yield from func())
+                        )
                         if rv is not None:
                             break
                     # dispatch_request
@@ -1611,18 +1662,56 @@ class Flask(Scaffold):
                         view = self._matched_view(req)
                         if view is None:
                             rv = self.make_default_options_response()
-                        elif _is_coroutine_function(view) == inline:
-                            rv = yield _Call((view, (), req.view_args))  # type: ignore[arg-type]
                         else:
                             kwargs: t.Any = req.view_args
+                            try:
+                                by_driver = _ASYNC_CACHE[view] is inline
+                            except TypeError:  # an unhashable callable
+                                by_driver = _iscoroutinefunction(view) is inline
+                            # PERF: no ``**{}`` (~400 instructions) without
+                            # view arguments.
                             rv = (
-                                view(**kwargs)
+                                (yield _Call((view, (), kwargs)))
+                                if by_driver
+                                else (view(**kwargs) if kwargs else view())
                                 if inline
-                                else (yield from view(**kwargs))
+                                else (yield from (view(**kwargs) if kwargs else view()))
                             )
                 except Exception as e:
-                    rv = yield from self._handle_user_exception_gen(e, inline)
-                response = yield from self._finalize_gen(rv)
+                    # PERF: a 404/405 with no handler to run is its own answer
+                    # (as in full_dispatch_request). Its traceback, which no
+                    # one reads, is dropped: through its frames' locals (the
+                    # request, whose routing_exception it is) it made a
+                    # reference cycle, ~30 objects per request left to the
+                    # garbage collector (~10k instructions).
+                    rv = (
+                        e.with_traceback(None)
+                        if e.__class__ in _QUIET_ROUTING_ERRORS
+                        and self._erlen_answers_quietly()
+                        else (yield from self._handle_user_exception_gen(e, inline))
+                    )
+                # finalize_request (the twin of _finalize_gen). NOTE: no
+                # _finalizing_failed here: outside the error path it re-raises.
+                response = self.make_response(rv)
+                # process_response
+                # NOTE: the after_this_request list itself, iterated as it
+                # grows (as in Flask).
+                after_this = ctx._after_request_functions
+                funcs = self._after_request_chain(req)
+                for func in chain(after_this, funcs) if after_this else funcs:
+                    try:
+                        by_driver = _ASYNC_CACHE[func] is inline
+                    except TypeError:  # an unhashable callable
+                        by_driver = _iscoroutinefunction(func) is inline
+                    response = (
+                        (yield _Call((func, (response,), {})))
+                        if by_driver
+                        else func(response)
+                        if inline
+                        else (yield from func(response))
+                    )
+                if ctx._session is not None or signals._loaded:
+                    self._finish_response(ctx, response)
             except Exception as e:
                 error = e
                 response = yield from self._handle_exception_gen(e, inline)
@@ -1630,16 +1719,16 @@ class Flask(Scaffold):
                 error = sys.exc_info()[1]
                 raise
         finally:
-            if error is not None or "erlen.debug.preserve_context" in environ:
-                error = self._before_pop(environ, error)  # PERF: only then
             if (
-                self.teardown_request_funcs
+                error is not None
+                or "erlen.debug.preserve_context" in environ
+                or self.teardown_request_funcs
                 or self.teardown_appcontext_funcs
                 or signals._loaded
             ):
-                yield from self._pop_gen(ctx, error)
-            else:  # PERF: nothing to run at teardown
-                ctx.pop(error)
+                yield from self._pop_gen(ctx, environ, error, inline)
+            else:  # PERF: nothing to run at teardown, nor before the pop
+                ctx.pop(None)
         # PERF: with ``out``, the response goes there and the generator
         # returns None, so that ``next(gen, default)`` sees it end without
         # a StopIteration being made and caught (about 2k instructions).
@@ -1694,14 +1783,19 @@ class Flask(Scaffold):
             self._erlen_setup()
         return self._handle_sync(environ)
 
-    def _drive_in_context(self, gen: _Gen[T], context: contextvars.Context) -> T:
+    def _drive_in_context(
+        self, environ: dict[str, t.Any], context: contextvars.Context
+    ) -> Response:
         # The sync driver for apps with coroutine functions: every step and
         # sync function runs in ``context``; coroutine functions run as tasks
         # in it on the thread's loop (never while ``context`` is entered).
         run = context.run
+        out: list[Response] = []
+        gen = self._handle_gen(environ, True, out)
         try:
-            call = run(next, gen)
-            while True:
+            # PERF: ``out`` when gen ended (see _handle_gen).
+            call: t.Any = run(next, gen, out)
+            while call is not out:
                 func, args, kwargs = call
                 try:
                     value = _run_in_context(func(*args, **kwargs), context)
@@ -1709,8 +1803,9 @@ class Flask(Scaffold):
                     call = run(gen.throw, e)
                 else:
                     call = run(gen.send, value)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+        except StopIteration:
+            pass
+        return out[0]
 
     def _erlen_handle_async(
         self, environ: dict[str, t.Any], context: contextvars.Context
@@ -1763,7 +1858,7 @@ class Flask(Scaffold):
         if self._erlen_chain_in_thread:
             response = context.run(self._handle_sync, environ)
         else:
-            response = self._drive_in_context(self._handle_gen(environ), context)
+            response = self._drive_in_context(environ, context)
         body = response.response
         # PERF: a list (most bodies) is never async; hasattr on it would
         # raise and catch an AttributeError.
