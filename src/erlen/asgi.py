@@ -697,9 +697,12 @@ async def serve(
                     # PERF: get_wsgi_headers() would only copy the pairs
                     # (adding Content-Length) into a Headers object: the
                     # pairs themselves (a Headers' tuples: cache keys),
-                    # encoded here (no _encode_headers() call and type tests).
+                    # encoded here (no _encode_headers() call and type tests;
+                    # a loop, not a comprehension: no function object).
                     pair_of = _HEADER_PAIRS.get
-                    headers = [pair_of(pair) or _encode_pair(*pair) for pair in pairs]
+                    headers = []
+                    for pair in pairs:
+                        headers.append(pair_of(pair) or _encode_pair(*pair))
                     data = (
                         b"" if environ["REQUEST_METHOD"] == "HEAD" else b"".join(chunks)
                     )
