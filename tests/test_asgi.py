@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 import typing as t
 
@@ -617,3 +618,33 @@ def test_call_with_named_arguments(app: erlen.Flask) -> None:
     assert started == ["200 OK"]
     sent = _run(app, _scope(), [_request()])
     assert _body(sent) == b"x"
+
+
+def test_test_client_body_without_length_same_as_wsgi(app: erlen.Flask) -> None:
+    # A test-client body of unknown length (an unseekable stream and no
+    # content_length) has no framing header: empty under ASGI as under WSGI.
+    from erlen.testing import Client
+
+    @app.post("/")
+    def index() -> str:
+        return repr(erlen.request.get_data())
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = io.BytesIO(b"hello")
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: t.Any) -> int:
+            return self.data.readinto(buffer)
+
+    answers = [
+        Client(app, asgi=asgi).post("/", input_stream=Unseekable()).data
+        for asgi in (False, True)
+    ]
+    assert answers == [b"b''", b"b''"]
+    sized = Client(app, asgi=True).post(
+        "/", input_stream=Unseekable(), content_length=5
+    )
+    assert sized.data == b"b'hello'"
