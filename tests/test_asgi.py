@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 import typing as t
 
@@ -64,6 +65,13 @@ def _body(sent: list[Message]) -> bytes:
 
 def _request(body: bytes = b"", more: bool = False) -> Message:
     return {"type": "http.request", "body": body, "more_body": more}
+
+
+def _chunked(path: str = "/", method: str = "POST") -> dict[str, t.Any]:
+    # An HTTP/1.1 request whose body has no length given up front: the
+    # driver receives it (a request with neither header has no body).
+    headers = [(b"host", b"testserver"), (b"transfer-encoding", b"chunked")]
+    return _scope(path, method, headers=headers)
 
 
 def test_build_environ() -> None:
@@ -140,6 +148,84 @@ def test_raw_headers_not_merged(app: erlen.Flask) -> None:
     assert _body(sent) == repr((["dash"], ["underscore"])).encode()
 
 
+def _body_app(app: erlen.Flask, seen: list[t.Any]) -> erlen.Flask:
+    @app.route("/", methods=["GET", "POST"])
+    def index() -> str:
+        stream = erlen.request.environ["wsgi.input"]
+        seen.append((type(stream).__name__, erlen.request.get_data()))
+        return "ok"
+
+    return app
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.0"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_no_receive_for_a_request_without_a_body(
+    app: erlen.Flask, version: str, method: str
+) -> None:
+    # HTTP/1.x: neither Content-Length nor Transfer-Encoding means no body
+    # (RFC 9112, section 6.3): the driver does not wait for its message.
+    seen: list[t.Any] = []
+    _body_app(app, seen)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        raise AssertionError("receive() called")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = _scope(method=method, http_version=version)
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 200
+    assert _body(sent) == b"ok"
+    assert seen == [("BytesIO", b"")]
+
+
+@pytest.mark.parametrize(
+    ("version", "headers"),
+    [
+        # HTTP/2 and 3 frame a body without either header: always received.
+        ("2", []),
+        ("3", []),
+        ("1.1", [(b"content-length", b"3")]),
+        ("1.1", [(b"Content-Length", b"3")]),
+        ("1.0", [(b"content-length", b"3")]),
+        ("1.1", [(b"transfer-encoding", b"chunked")]),
+    ],
+)
+def test_body_received_when_framed(
+    app: erlen.Flask, version: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    seen: list[t.Any] = []
+    _body_app(app, seen)
+    scope = _scope(method="POST", http_version=version, headers=headers)
+    sent = _run(app, scope, [_request(b"ab", True), _request(b"c")])
+    assert _body(sent) == b"ok"
+    assert seen == [("BytesIO", b"abc")]
+
+
+def test_empty_length_body_received(app: erlen.Flask) -> None:
+    # Content-Length: 0 is a (empty) body: its message is received.
+    seen: list[t.Any] = []
+    _body_app(app, seen)
+    received: list[Message] = []
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        received.append(_request())
+        return received[-1]
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = _scope(method="POST", headers=[(b"content-length", b"0")])
+    asyncio.run(app(scope, receive, send))
+    assert _body(sent) == b"ok"
+    assert len(received) == 1
+    assert seen == [("BytesIO", b"")]
+
+
 def test_body_in_memory_and_spooled(
     app: erlen.Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -151,10 +237,10 @@ def test_body_in_memory_and_spooled(
         kinds.append(type(erlen.request.environ["wsgi.input"]).__name__)
         return str(len(erlen.request.get_data()))
 
-    sent = _run(app, _scope(method="POST"), [_request(b"abc", True), _request(b"de")])
+    sent = _run(app, _chunked(), [_request(b"abc", True), _request(b"de")])
     assert _body(sent) == b"5"
     parts = [_request(b"12345", True), _request(b"67890", True), _request(b"1")]
-    assert _body(_run(app, _scope(method="POST"), parts)) == b"11"
+    assert _body(_run(app, _chunked(), parts)) == b"11"
     assert kinds == ["BytesIO", "SpooledTemporaryFile"]
 
 
@@ -167,7 +253,7 @@ def test_disconnect_before_body_complete(app: erlen.Flask) -> None:
         return "x"
 
     incoming = [_request(b"a", True), {"type": "http.disconnect"}]
-    sent = _run(app, _scope(method="POST"), incoming)
+    sent = _run(app, _chunked(), incoming)
     assert sent == []
     assert called == []
     index()
@@ -186,10 +272,10 @@ def test_max_content_length_only_when_read(app: erlen.Flask) -> None:
         return "ignored"
 
     parts = [_request(b"123", True), _request(b"456", True), _request(b"789")]
-    sent = _run(app, _scope("/read", "POST"), parts)
+    sent = _run(app, _chunked("/read"), parts)
     assert sent[0]["status"] == 413
     parts = [_request(b"123", True), _request(b"456", True), _request(b"789")]
-    sent = _run(app, _scope("/ignore", "POST"), parts)
+    sent = _run(app, _chunked("/ignore"), parts)
     assert sent[0]["status"] == 200
     assert _body(sent) == b"ignored"
 
@@ -532,3 +618,33 @@ def test_call_with_named_arguments(app: erlen.Flask) -> None:
     assert started == ["200 OK"]
     sent = _run(app, _scope(), [_request()])
     assert _body(sent) == b"x"
+
+
+def test_test_client_body_without_length_same_as_wsgi(app: erlen.Flask) -> None:
+    # A test-client body of unknown length (an unseekable stream and no
+    # content_length) has no framing header: empty under ASGI as under WSGI.
+    from erlen.testing import Client
+
+    @app.post("/")
+    def index() -> str:
+        return repr(erlen.request.get_data())
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = io.BytesIO(b"hello")
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: t.Any) -> int:
+            return self.data.readinto(buffer)
+
+    answers = [
+        Client(app, asgi=asgi).post("/", input_stream=Unseekable()).data
+        for asgi in (False, True)
+    ]
+    assert answers == [b"b''", b"b''"]
+    sized = Client(app, asgi=True).post(
+        "/", input_stream=Unseekable(), content_length=5
+    )
+    assert sized.data == b"b'hello'"

@@ -341,6 +341,26 @@ def test_server_environ_template() -> None:
     assert (listed["SERVER_NAME"], listed["SERVER_PORT"]) == ("example.org", "80")
 
 
+def test_server_environ_template_switches() -> None:
+    # Requests alternating between servers, schemes and versions each get
+    # their own server's keys (the last template is only reused for equal
+    # values).
+    base = {"method": "GET", "path": "/", "server": ("a.example", 80)}
+    cases = [
+        ({}, ("a.example", "80", "http", "HTTP/1.1")),
+        ({"scheme": "https"}, ("a.example", "80", "https", "HTTP/1.1")),
+        ({"http_version": "2"}, ("a.example", "80", "http", "HTTP/2")),
+        ({"server": ("b.example", 81)}, ("b.example", "81", "http", "HTTP/1.1")),
+        ({"server": ["a.example", 82]}, ("a.example", "82", "http", "HTTP/1.1")),
+        ({}, ("a.example", "80", "http", "HTTP/1.1")),
+    ]
+    for _ in range(2):
+        for extra, expected in cases:
+            environ = build_environ({**base, **extra}, None)  # type: ignore[arg-type]
+            keys = ("SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme", "SERVER_PROTOCOL")
+            assert tuple(environ[k] for k in keys) == expected
+
+
 def test_buffered_body_close_hooks() -> None:
     events: list[str] = []
 
@@ -391,7 +411,7 @@ def test_body_in_several_chunks(app: erlen.Flask) -> None:
             "type": "http",
             "method": "POST",
             "path": "/",
-            "headers": [(b"host", b"h")],
+            "headers": [(b"host", b"h"), (b"content-length", b"3")],
         }
         await app(scope, receive, send)
         return sent
@@ -420,7 +440,10 @@ def test_disconnect_before_any_body(app: erlen.Flask) -> None:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(app({"type": "http", "method": "GET", "path": "/"}, receive, send))
+    # A request with a body (a length given): the body is received first.
+    headers = [(b"content-length", b"3")]
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": headers}
+    asyncio.run(app(scope, receive, send))
     assert sent == []
 
 

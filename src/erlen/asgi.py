@@ -230,25 +230,77 @@ def _path_info(raw_path: bytes) -> str:
     return path_info
 
 
+#: The last template build_environ() used and what it was for: (server,
+#: scheme, http_version, template).
+# PERF: a server sends equal server, scheme and version values on every
+# request, so comparing them with the last ones is cheaper than hashing a
+# new key tuple for _SERVER_ENVIRONS (its nested server tuple and a version
+# string that servers decode anew per request). Only equality is relied on;
+# the template is the one _SERVER_ENVIRONS holds for equal values.
+_last_template: tuple[t.Any, t.Any, t.Any, dict[str, t.Any]] = (
+    _END,
+    _END,
+    _END,
+    {},
+)
+
+
+def _template(server: t.Any, scheme: t.Any, http_version: t.Any) -> dict[str, t.Any]:
+    global _last_template
+    key = (server, scheme, http_version)
+    try:
+        template = _SERVER_ENVIRONS.get(key)
+        if template is None:
+            template = _SERVER_ENVIRONS.put(key, _server_environ(*key))
+    except TypeError:  # an unhashable server (a list): no template to share
+        return _server_environ(*key)
+    _last_template = (server, scheme, http_version, template)
+    return template
+
+
 def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.Any]:
-    """Return the WSGI-shaped environ for an HTTP ``scope``.
+    """Return the WSGI-shaped environ for an HTTP ``scope``, ``body`` its input.
 
     Header values join as a WSGI server would (``, ``; cookies with
     ``; ``), but the request's ``headers`` come from the raw list
     (``erlen.raw_headers``), so two different header names are never merged
     into one (``X-Foo`` and ``X_Foo`` stay apart).
     """
-    get = scope.get
-    server_key = (get("server"), get("scheme", "http"), get("http_version", "1.1"))
+    environ = _build_environ(scope)
+    environ["wsgi.input"] = body
+    return environ
+
+
+def _build_environ(scope: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    # build_environ() without the body (serve() decides whether to receive
+    # one from the headers).
+    # PERF: servers send every key (uvicorn, hypercorn, granian): subscripts,
+    # cheaper than get() calls; the spec's defaults when one is missing.
     try:
-        template = _SERVER_ENVIRONS.get(server_key)
-        if template is None:
-            template = _SERVER_ENVIRONS.put(server_key, _server_environ(*server_key))
-    except TypeError:  # an unhashable server (a list): no template to share
-        template = _server_environ(*server_key)
+        server = scope["server"]
+        scheme = scope["scheme"]
+        http_version = scope["http_version"]
+        raw_path = scope["raw_path"]
+        root_path: str = scope["root_path"]
+        query = scope["query_string"]
+        headers = scope["headers"]
+        client = scope["client"]
+    except KeyError:
+        get = scope.get
+        server = get("server")
+        scheme = get("scheme", "http")
+        http_version = get("http_version", "1.1")
+        raw_path = get("raw_path")
+        root_path = get("root_path", "")
+        query = get("query_string")
+        headers = get("headers", ())
+        client = get("client")
+    last = _last_template
+    if server == last[0] and scheme == last[1] and http_version == last[2]:
+        template = last[3]
+    else:
+        template = _template(server, scheme, http_version)
     environ = template.copy()
-    raw_path = get("raw_path")
-    root_path: str = get("root_path", "")
     if raw_path and not root_path:
         # PERF: the common case: a path seen before is one lookup.
         path_info = _PATH_INFOS.get(raw_path) or _path_info(raw_path)
@@ -260,24 +312,22 @@ def build_environ(scope: Mapping[str, t.Any], body: t.IO[bytes]) -> dict[str, t.
                 path_bytes = path_bytes[len(root_bytes) :]
             environ["SCRIPT_NAME"] = root_bytes.decode("latin-1")
         path_info = path_bytes.decode("latin-1")
-    headers = get("headers", ())
     if headers.__class__ is not list:
         # Iterated twice below (and again by the request): a list, once.
         headers = list(headers)
     environ["REQUEST_METHOD"] = scope["method"]
     environ["PATH_INFO"] = path_info
-    query = get("query_string")
     if query:  # PERF: most have none; the template's is ""
         environ["QUERY_STRING"] = query.decode("latin1")
-    environ["wsgi.input"] = body
     environ["wsgi.errors"] = sys.stderr
     environ["asgi.scope"] = scope
     environ["erlen.raw_headers"] = headers
-    client = get("client")
     if client:
         environ["REMOTE_ADDR"] = client[0]
-        environ["REMOTE_PORT"] = str(client[1])
-    extensions = get("extensions")
+        # PERF: an f-string formats an int as str() does, without calling
+        # the str type.
+        environ["REMOTE_PORT"] = f"{client[1]}"
+    extensions = scope.get("extensions")
     if extensions:
         preserve = extensions.get("erlen.preserve_context")
         if preserve is not None:
@@ -564,6 +614,9 @@ def run_sync(
 
 # -- serving -----------------------------------------------------------------------
 
+#: The SERVER_PROTOCOL values whose requests frame a body with a header.
+_HTTP1 = frozenset({"HTTP/1.1", "HTTP/1.0"})
+
 
 async def serve(
     handler: ASGIHandler,
@@ -583,18 +636,31 @@ async def serve(
         await _serve_other(kind, handler, receive, send)
         return
     # PERF: HTTP served here, not in a helper coroutine: one frame less.
-    message = await receive()
+    environ = _build_environ(scope)
     body: t.IO[bytes] | None
-    if message["type"] == "http.request" and not message.get("more_body", False):
-        # PERF: the common case, the whole body in one message: no list,
-        # no join; BytesIO shares the bytes object until written to.
-        body = io.BytesIO(message.get("body", b""))
+    if (
+        "CONTENT_LENGTH" not in environ
+        and "HTTP_TRANSFER_ENCODING" not in environ
+        and environ["SERVER_PROTOCOL"] in _HTTP1
+    ):
+        # PERF: by HTTP/1.x framing (RFC 9112, section 6.3) a request with
+        # neither Content-Length nor Transfer-Encoding has no body: no
+        # receive() for its empty http.request message (under uvicorn, a
+        # wait on an event and a bytes copy). HTTP/2 and 3 frame bodies
+        # otherwise: they are always received.
+        body = io.BytesIO()
     else:
-        limit = handler.config.get("MAX_CONTENT_LENGTH")
-        body = await _receive_body(message, receive, limit)
-        if body is None:
-            return
-    environ = build_environ(scope, body)
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            # PERF: the common case, the whole body in one message: no list,
+            # no join; BytesIO shares the bytes object until written to.
+            body = io.BytesIO(message.get("body", b""))
+        else:
+            limit = handler.config.get("MAX_CONTENT_LENGTH")
+            body = await _receive_body(message, receive, limit)
+            if body is None:
+                return
+    environ["wsgi.input"] = body
     try:
         if wsgi_app is not None:
             await _serve_wrapped_wsgi(wsgi_app, environ, send)
@@ -630,8 +696,13 @@ async def serve(
                 ):
                     # PERF: get_wsgi_headers() would only copy the pairs
                     # (adding Content-Length) into a Headers object: the
-                    # pairs themselves (a Headers' tuples: cache keys).
-                    headers = _encode_headers(tuple(pairs))
+                    # pairs themselves (a Headers' tuples: cache keys),
+                    # encoded here (no _encode_headers() call and type tests;
+                    # a loop, not a comprehension: no function object).
+                    pair_of = _HEADER_PAIRS.get
+                    headers = []
+                    for pair in pairs:
+                        headers.append(pair_of(pair) or _encode_pair(*pair))
                     data = (
                         b"" if environ["REQUEST_METHOD"] == "HEAD" else b"".join(chunks)
                     )
