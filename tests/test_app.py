@@ -1579,3 +1579,36 @@ def test_routing_errors_answered_without_handling_methods_only_when_unobservable
         "http-override": ["http", "http"],
     }[variant]
     assert calls == expected
+
+
+class _Unhashable:
+    """A callable that cannot be a dict key (as with __eq__ and no __hash__)."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, calls: list[str], name: str, result: t.Any = None) -> None:
+        self.calls, self.name, self.result = calls, name, result
+
+    def __call__(self, *args: t.Any) -> t.Any:
+        self.calls.append(self.name)
+        if self.name == "after":
+            args[0].headers["X-After"] = "1"
+            return args[0]
+        return self.result
+
+
+def test_unhashable_callables_work_everywhere() -> None:
+    # Flask takes any callable as a hook or a view; the plain methods' lookup
+    # of remembered functions must not fail on one it cannot hash.
+    calls: list[str] = []
+    app = erlen.Flask(__name__)
+    app.before_request(_Unhashable(calls, "before"))
+    app.after_request(_Unhashable(calls, "after"))
+    app.teardown_request(_Unhashable(calls, "teardown"))
+    app.teardown_appcontext(_Unhashable(calls, "teardown_app"))
+    app.add_url_rule("/", "index", _Unhashable(calls, "view", "ok"))
+    for _ in range(2):  # the second request finds nothing remembered either
+        response = app.test_client().get("/")
+        assert (response.status_code, response.text) == (200, "ok")
+        assert response.headers["X-After"] == "1"
+    assert calls == ["before", "view", "after", "teardown", "teardown_app"] * 2

@@ -11,7 +11,6 @@ import pytest
 
 import erlen
 from erlen import asgi as asgi_module
-from erlen._cache import BoundedCache
 from erlen.asgi import build_environ
 from erlen.asgi import run_sync
 from erlen.asgi import WorkerPool
@@ -261,7 +260,8 @@ def test_build_environ_header_names() -> None:
 
 def test_header_tables_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(asgi_module, "_HEADER_KEYS", {})
-    monkeypatch.setattr(asgi_module, "_HEADER_PAIRS", BoundedCache(2))
+    monkeypatch.setattr(asgi_module, "_HEADER_PAIRS_MAX", 2)
+    asgi_module._HEADER_PAIRS.clear()
     monkeypatch.setattr(asgi_module, "_HEADER_KEYS_MAX", 2)
     headers = [(f"x-{i}".encode(), b"v") for i in range(5)]
     environ = build_environ({"method": "GET", "path": "/", "headers": headers}, None)  # type: ignore[arg-type]

@@ -276,10 +276,11 @@ def test_dump_cookie_caches_checked_names_and_paths(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from erlen import _cookies
-    from erlen._cache import BoundedCache
 
-    monkeypatch.setattr(_cookies, "_checked_names", BoundedCache(1))
-    monkeypatch.setattr(_cookies, "_quoted_paths", BoundedCache(1))
+    monkeypatch.setattr(_cookies, "_CHECKED_NAMES_MAX", 1)
+    monkeypatch.setattr(_cookies, "_QUOTED_PATHS_MAX", 1)
+    _cookies._checked_names.clear()
+    _cookies._quoted_paths.clear()
     for i in range(3):
         assert dump_cookie(f"k{i}", "v", path=f"/p {i}") == w_dump_cookie(
             f"k{i}", "v", path=f"/p {i}"

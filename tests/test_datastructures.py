@@ -402,9 +402,9 @@ def test_headers_reject_non_str_names() -> None:
 def test_header_name_cache_is_bounded() -> None:
     from erlen.datastructures import _headers
 
-    for i in range(_headers._valid_names.maxsize + 5):
+    for i in range(_headers._VALID_NAMES_MAX + 5):
         Headers().add(f"X-{i}", "v")
-    assert len(_headers._valid_names) <= _headers._valid_names.maxsize
+    assert len(_headers._valid_names) <= _headers._VALID_NAMES_MAX
 
 
 def test_headers_extend_kwargs_lists() -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from datetime import UTC
 from urllib.parse import quote as _quote
 
-from ._cache import BoundedCache
+from ._cache import cache_put
 from ._parsing import http_date
 
 # A cookie pair as browsers send it, tolerating the spacing RFC 6265 forbids.
@@ -52,11 +52,14 @@ _SAMESITE = frozenset(("Strict", "Lax", "None"))
 _PATH_SAFE = "%!$&'()*+,/:=@"
 # Checked cookie names (to their latin-1 header form) and checked paths (to
 # their quoted form); cleared when full, so untrusted input cannot grow them.
-_checked_names: BoundedCache[str, str] = BoundedCache(256)
-_quoted_paths: BoundedCache[str, str] = BoundedCache(256)
+_checked_names: dict[str, str] = {}
+_CHECKED_NAMES_MAX = 256
+_quoted_paths: dict[str, str] = {}
+_QUOTED_PATHS_MAX = 256
 # The pairs of recently parsed Cookie headers, keyed by the raw header. A
 # client sends the same header with each request until a cookie changes.
-_parsed_headers: BoundedCache[str, tuple[tuple[str, str], ...]] = BoundedCache(256)
+_parsed_headers: dict[str, tuple[tuple[str, str], ...]] = {}
+_PARSED_HEADERS_MAX = 256
 # APPSEC: longer headers are parsed every time, so that the cache holds at
 # most 256 short strings whatever clients send.
 _MAX_CACHED_HEADER = 2048
@@ -142,7 +145,7 @@ def cookie_pairs(header: str) -> tuple[tuple[str, str], ...]:
                 pass
         pairs = tuple(parse_cookie_pairs(text))
         if len(header) <= _MAX_CACHED_HEADER:
-            _parsed_headers.put(header, pairs)
+            cache_put(_parsed_headers, _PARSED_HEADERS_MAX, header, pairs)
     return pairs
 
 
@@ -193,13 +196,15 @@ def _checked_name(key: str) -> str:
     _check_attr("name", key, _injection_re)
     # NOTE: a non-ASCII name is sent as its UTF-8 bytes (latin-1 text, as
     # WSGI header values are), which is what Werkzeug does.
-    return _checked_names.put(key, key.encode().decode("latin-1"))
+    return cache_put(
+        _checked_names, _CHECKED_NAMES_MAX, key, key.encode().decode("latin-1")
+    )
 
 
 def _quoted_path(path: str) -> str:
     """Check a cookie path and return (and cache) its quoted form."""
     _check_attr("path", path, _injection_re)
-    return _quoted_paths.put(path, _quote(path, _PATH_SAFE))
+    return cache_put(_quoted_paths, _QUOTED_PATHS_MAX, path, _quote(path, _PATH_SAFE))
 
 
 def _cookie_domain(domain: str) -> str:

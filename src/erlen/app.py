@@ -21,7 +21,7 @@ from ._async import iscoroutinefunction as _iscoroutinefunction
 from ._async import run_in_context as _run_in_context
 from ._async import SyncIterator as _SyncIterator
 from ._async import wait_as_task as _wait_as_task
-from ._cache import BoundedCache
+from ._cache import cache_put
 from .config import Config
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
@@ -186,7 +186,7 @@ def _is_http_exception(e: BaseException) -> bool:
     )
 
 
-class _CoroutineFunctions(BoundedCache[t.Any, bool]):
+class _CoroutineFunctions(dict[t.Any, bool]):
     """Function -> whether it is a coroutine function, worked out on first lookup.
 
     Bounded: functions made per request (after_this_request closures) must
@@ -200,10 +200,13 @@ class _CoroutineFunctions(BoundedCache[t.Any, bool]):
     __slots__ = ()
 
     def __missing__(self, func: t.Any) -> bool:
-        return self.put(func, _iscoroutinefunction(func))
+        return cache_put(self, _ASYNC_CACHE_MAX, func, _iscoroutinefunction(func))
 
 
-_ASYNC_CACHE = _CoroutineFunctions(4096)
+_ASYNC_CACHE = _CoroutineFunctions()
+_ASYNC_CACHE_MAX = 4096
+#: The most functions remembered in an app's ``_erlen_plain_funcs``.
+_PLAIN_FUNCS_MAX = 4096
 
 
 def _is_coroutine_function(func: t.Any) -> bool:
@@ -394,7 +397,7 @@ class Flask(Scaffold):
         # Whether none of the methods handling an HTTP error in dispatch is
         # overridden (see _erlen_answers_quietly); decided at the first request.
         self._erlen_plain_http_errors = False
-        self._erlen_plain_funcs: BoundedCache[t.Any, t.Any] = BoundedCache(4096)
+        self._erlen_plain_funcs: dict[t.Any, t.Any] = {}
         # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
@@ -1193,7 +1196,7 @@ class Flask(Scaffold):
         if self._erlen_wrap_all or _is_coroutine_function(func):
             return self.ensure_sync(func)
         try:
-            self._erlen_plain_funcs.put(func, func)
+            cache_put(self._erlen_plain_funcs, _PLAIN_FUNCS_MAX, func, func)
         except TypeError:  # unhashable callable: not remembered
             pass
         return func
@@ -1333,8 +1336,10 @@ class Flask(Scaffold):
         except Exception as e:
             if e.__class__ in _QUIET_ROUTING_ERRORS and self._erlen_answers_quietly():
                 # PERF: a 404/405 with no handler to run is its own answer,
-                # as handle_http_exception would return it.
-                rv = e
+                # as handle_http_exception would return it; without its
+                # traceback, whose frame (holding ``rv``) would make a
+                # reference cycle for the GC to find (~15k instructions).
+                rv = e.with_traceback(None)
             else:
                 rv = self.handle_user_exception(e)
         return self.finalize_request(rv)
@@ -1353,7 +1358,11 @@ class Flask(Scaffold):
         """Run URL value preprocessors and before_request functions."""
         plain = self._erlen_plain_funcs.get
         for func in self._before_request_chain(_cv_request.get().request):
-            rv = (plain(func) or self._sync_callable(func))()
+            try:
+                call = plain(func) or self._sync_callable(func)
+            except TypeError:  # an unhashable callable: no lookup
+                call = self._sync_callable(func)
+            rv = call()
             if rv is not None:
                 return rv
         return None
@@ -1364,7 +1373,10 @@ class Flask(Scaffold):
         view = self._matched_view(req)
         if view is None:
             return self.make_default_options_response()
-        call = self._erlen_plain_funcs.get(view) or self._sync_callable(view)
+        try:
+            call = self._erlen_plain_funcs.get(view) or self._sync_callable(view)
+        except TypeError:  # an unhashable callable: no lookup
+            call = self._sync_callable(view)
         return call(**req.view_args)  # type: ignore[arg-type]
 
     def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
@@ -1392,9 +1404,17 @@ class Flask(Scaffold):
         ctx = _cv_request.get()
         plain = self._erlen_plain_funcs.get
         for func in ctx._after_request_functions:
-            response = (plain(func) or self._sync_callable(func))(response)
+            try:
+                call = plain(func) or self._sync_callable(func)
+            except TypeError:  # an unhashable callable: no lookup
+                call = self._sync_callable(func)
+            response = call(response)
         for func in self._after_request_chain(ctx.request):
-            response = (plain(func) or self._sync_callable(func))(response)
+            try:
+                call = plain(func) or self._sync_callable(func)
+            except TypeError:  # an unhashable callable: no lookup
+                call = self._sync_callable(func)
+            response = call(response)
         if ctx._session is not None:
             self._save_session(ctx, response)
         return response
@@ -1431,7 +1451,11 @@ class Flask(Scaffold):
             for name in (*bps, None) if bps else _APP_SCOPE:
                 if name in funcs:
                     for func in reversed(funcs[name]):
-                        (plain(func) or self._sync_callable(func))(exc)
+                        try:
+                            call = plain(func) or self._sync_callable(func)
+                        except TypeError:  # an unhashable callable: no lookup
+                            call = self._sync_callable(func)
+                        call(exc)
         if signals._loaded:  # PERF: no call while no signal exists
             self._send("request_tearing_down", exc=exc)
 
@@ -1441,7 +1465,11 @@ class Flask(Scaffold):
             exc = sys.exc_info()[1]
         plain = self._erlen_plain_funcs.get
         for func in reversed(self.teardown_appcontext_funcs):
-            (plain(func) or self._sync_callable(func))(exc)
+            try:
+                call = plain(func) or self._sync_callable(func)
+            except TypeError:  # an unhashable callable: no lookup
+                call = self._sync_callable(func)
+            call(exc)
         if signals._loaded:  # PERF: no call while no signal exists
             self._send("appcontext_tearing_down", exc=exc)
 

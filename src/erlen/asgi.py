@@ -11,7 +11,7 @@ import types
 import typing as t
 from urllib.parse import unquote_to_bytes
 
-from ._cache import BoundedCache
+from ._cache import cache_put
 from .datastructures import Headers
 from .sansio.files import FileBody
 from .sansio.response import Response as _Response
@@ -165,7 +165,8 @@ _PROTOCOLS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2", "3": "HTTP/3"
 # request (the same objects, on one connection), so the keys derived from
 # them are computed once; a request copies its server's template (one
 # memcpy-like clone) and sets the keys of its own. Bounded as above.
-_SERVER_ENVIRONS: BoundedCache[tuple[t.Any, ...], dict[str, t.Any]] = BoundedCache(64)
+_SERVER_ENVIRONS: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
+_SERVER_ENVIRONS_MAX = 64
 
 #: Keys added to a server's template and removed again (see _server_environ).
 _GROWTH_KEYS = 6
@@ -219,14 +220,15 @@ def _path_bytes(raw_path: bytes) -> bytes:
 #: PATH_INFO for each raw_path seen so far (when there is no root_path).
 # PERF: servers see the same few paths again and again; a hit is one lookup
 # instead of two searches and a decode. Bounded; long paths are not kept.
-_PATH_INFOS: BoundedCache[bytes, str] = BoundedCache(1024)
+_PATH_INFOS: dict[bytes, str] = {}
+_PATH_INFOS_MAX = 1024
 _PATH_INFO_MAX = 200
 
 
 def _path_info(raw_path: bytes) -> str:
     path_info = _path_bytes(raw_path).decode("latin-1")
     if len(raw_path) <= _PATH_INFO_MAX:
-        _PATH_INFOS.put(raw_path, path_info)
+        cache_put(_PATH_INFOS, _PATH_INFOS_MAX, raw_path, path_info)
     return path_info
 
 
@@ -251,7 +253,9 @@ def _template(server: t.Any, scheme: t.Any, http_version: t.Any) -> dict[str, t.
     try:
         template = _SERVER_ENVIRONS.get(key)
         if template is None:
-            template = _SERVER_ENVIRONS.put(key, _server_environ(*key))
+            template = cache_put(
+                _SERVER_ENVIRONS, _SERVER_ENVIRONS_MAX, key, _server_environ(*key)
+            )
     except TypeError:  # an unhashable server (a list): no template to share
         return _server_environ(*key)
     _last_template = (server, scheme, http_version, template)
@@ -774,14 +778,15 @@ async def _serve_lifespan(handler: ASGIHandler, receive: Receive, send: Send) ->
 # PERF: responses send the same few pairs again and again (types, lengths,
 # the app's fixed headers); a hit is one lookup instead of a lower(), two
 # encodes and a tuple. Bounded; long values (cookies, say) are not kept.
-_HEADER_PAIRS: BoundedCache[tuple[str, str], tuple[bytes, bytes]] = BoundedCache(1024)
+_HEADER_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_HEADER_PAIRS_MAX = 1024
 _HEADER_PAIR_MAX_VALUE = 200
 
 
 def _encode_pair(name: str, value: str) -> tuple[bytes, bytes]:
     pair = (name.lower().encode("latin1"), value.encode("latin1"))
     if len(value) <= _HEADER_PAIR_MAX_VALUE:
-        _HEADER_PAIRS.put((name, value), pair)
+        cache_put(_HEADER_PAIRS, _HEADER_PAIRS_MAX, (name, value), pair)
     return pair
 
 

@@ -255,9 +255,6 @@ class RequestContext:
     flashes: list[tuple[str, str]] | None = None
     #: The URL adapter until it is made (see url_adapter).
     _url_adapter: MapAdapter | None | object = _UNBOUND
-    #: Whether the pipeline may call sync user functions in place; the
-    #: event loop's driver clears it (see Flask._handle_gen).
-    _erlen_inline = True
     #: Set by the generator pipeline when it ran the teardown functions.
     _erlen_teardown_done = False
 

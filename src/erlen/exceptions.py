@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 from datetime import datetime
 
-from ._cache import BoundedCache
+from ._cache import cache_put
 from ._parsing import http_date
 from ._parsing import HTTP_STATUS_CODES as _STATUS_NAMES
 
@@ -21,7 +21,8 @@ _HTML_ESCAPES = str.maketrans(
 
 # Error pages by (code, description), for classes whose page depends on
 # nothing else (see HTTPException.get_body).
-_bodies: BoundedCache[tuple[int | None, str | None], str] = BoundedCache(256)
+_bodies: dict[tuple[int | None, str | None], str] = {}
+_BODIES_MAX = 256
 
 
 def _escape(value: str) -> str:
@@ -115,7 +116,9 @@ class HTTPException(Exception):
             key = (self.code, self.description)
             body = _bodies.get(key)
             if body is None:
-                body = _bodies.put(key, self._build_body(environ, scope))
+                body = cache_put(
+                    _bodies, _BODIES_MAX, key, self._build_body(environ, scope)
+                )
             return body
         return self._build_body(environ, scope)
 

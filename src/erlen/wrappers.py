@@ -6,7 +6,7 @@ import typing as t
 from io import BytesIO
 
 from . import json as _app_json
-from ._cache import BoundedCache
+from ._cache import cache_put
 from .datastructures import EnvironHeaders
 from .datastructures import Headers
 from .exceptions import BadRequest
@@ -25,7 +25,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
 _new_object = object.__new__
 
 # A blueprint's name and its parents' names, by name (see Request.blueprints).
-_blueprint_paths: BoundedCache[str, list[str]] = BoundedCache(512)
+_blueprint_paths: dict[str, list[str]] = {}
+_BLUEPRINT_PATHS_MAX = 512
 
 
 def _wsgi_decode(value: str) -> str:
@@ -333,7 +334,7 @@ class Request(_SansIORequest):
             while "." in name:
                 name = name.rpartition(".")[0]
                 names.append(name)
-            names = _blueprint_paths.put(names[0], names)
+            names = cache_put(_blueprint_paths, _BLUEPRINT_PATHS_MAX, names[0], names)
         return names
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:

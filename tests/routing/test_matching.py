@@ -508,11 +508,12 @@ def test_host_matching_bind_to_environ_rejects_subdomain():
 
 
 def test_host_caches_are_bounded(monkeypatch):
-    from erlen._cache import BoundedCache
     from erlen.routing import map as map_module
 
-    monkeypatch.setattr(map_module, "_host_cache", BoundedCache(2))
-    monkeypatch.setattr(map_module, "_idna_cache", BoundedCache(2))
+    monkeypatch.setattr(map_module, "_HOST_CACHE_MAX", 2)
+    monkeypatch.setattr(map_module, "_IDNA_CACHE_MAX", 2)
+    map_module._host_cache.clear()
+    map_module._idna_cache.clear()
     m = Map()
     hosts = ["A.example", "b.example:8080", "c.example", "bad host", "A.example"]
     for _ in range(2):  # the second round is served (partly) from the caches

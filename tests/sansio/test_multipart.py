@@ -375,10 +375,10 @@ def test_deferred_small_files_keep_their_data() -> None:
 
 
 def test_header_block_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from erlen._cache import BoundedCache
     from erlen.sansio import multipart
 
-    monkeypatch.setattr(multipart, "_header_blocks", BoundedCache(1))
+    monkeypatch.setattr(multipart, "_HEADER_BLOCKS_MAX", 1)
+    multipart._header_blocks.clear()
     assert feed(SAMPLE) == EXPECTED
     assert feed(SAMPLE) == EXPECTED
     assert len(multipart._header_blocks) == 1

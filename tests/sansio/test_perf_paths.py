@@ -8,7 +8,6 @@ from urllib.parse import unquote
 
 import pytest
 
-from erlen._cache import BoundedCache
 from erlen.datastructures import EnvironHeaders
 from erlen.datastructures import Headers
 from erlen.sansio import request as request_mod
@@ -37,7 +36,8 @@ def test_lazy_property_class_access_and_assignment() -> None:
 
 
 def test_host_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(request_mod, "_valid_hosts", BoundedCache(2))
+    monkeypatch.setattr(request_mod, "_VALID_HOSTS_MAX", 2)
+    request_mod._valid_hosts.clear()
     for host in ("a.example", "b.example", "c.example", "a.example"):
         assert request_mod._host_port(host) is None
     assert request_mod._host_port("a.example:8080") == "8080"
@@ -90,7 +90,7 @@ def test_wsgi_lazy_attributes() -> None:
 def test_environ_headers_getlist_and_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     from erlen.datastructures import _headers
 
-    monkeypatch.setattr(_headers._environ_keys, "maxsize", 1)
+    monkeypatch.setattr(_headers, "_ENVIRON_KEYS_MAX", 1)
     h = EnvironHeaders(
         {"HTTP_COOKIE": "a=1", "CONTENT_TYPE": "", "HTTP_X_N": "5", "HTTP_X_B": "b"}
     )

@@ -7,7 +7,7 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
-from .._cache import BoundedCache
+from .._cache import cache_put
 from .._parsing import dump_options_header
 from ._multidict import _bad_key
 from ._multidict import iter_multi_items
@@ -27,7 +27,8 @@ _bad_value_re = re.compile(r"[\r\n\x00]")
 # so a validated name is remembered (mapped to its lowercase form, which
 # lookups compare with) and checked with one dict lookup next time. The cache
 # is bounded so that untrusted names cannot grow it without limit.
-_valid_names: BoundedCache[str, str] = BoundedCache(1024)
+_valid_names: dict[str, str] = {}
+_VALID_NAMES_MAX = 1024
 # PERF: the bound lookup, without a method lookup on the cache per write (the
 # cache is cleared in place, never replaced).
 _valid_name_lower = _valid_names.get
@@ -57,7 +58,7 @@ def _check_name(name: t.Any) -> str:
             " must be an RFC 9110 token (letters, digits and"
             " !#$%&'*+-.^_`|~); fix the name in the code that sets it."
         )
-    _valid_names.put(name, name.lower())
+    cache_put(_valid_names, _VALID_NAMES_MAX, name, name.lower())
     return name
 
 
@@ -560,7 +561,8 @@ _ENVIRON_PLAIN = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))
 
 # PERF: header name -> environ key, remembered per name. The names looked up
 # come from code, not from clients; bounded like the name cache anyway.
-_environ_keys: BoundedCache[str, str] = BoundedCache(1024)
+_environ_keys: dict[str, str] = {}
+_ENVIRON_KEYS_MAX = 1024
 # PERF: the bound lookup (cleared in place, never replaced; see _valid_names).
 _environ_key_get = _environ_keys.get
 
@@ -569,7 +571,7 @@ def _environ_key(key: str) -> str:
     ekey = key.upper().replace("-", "_")
     if ekey not in _ENVIRON_PLAIN:
         ekey = "HTTP_" + ekey
-    return _environ_keys.put(key, ekey)
+    return cache_put(_environ_keys, _ENVIRON_KEYS_MAX, key, ekey)
 
 
 _ENVIRON_SKIPPED = frozenset(("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"))

@@ -9,7 +9,7 @@ from datetime import date
 from datetime import datetime
 from datetime import UTC
 
-from .._cache import BoundedCache
+from .._cache import cache_put
 from .._parsing import _MONTHS
 from .._parsing import _WEEKDAYS
 
@@ -176,7 +176,8 @@ class JSONProvider:
 
 
 # Encode functions reused by DefaultJSONProvider.dumps, keyed by their options.
-_encoders: BoundedCache[tuple[t.Any, ...], Callable[[t.Any], str]] = BoundedCache(64)
+_encoders: dict[tuple[t.Any, ...], Callable[[t.Any], str]] = {}
+_ENCODERS_MAX = 64
 _COMPACT = (",", ":")
 # First bytes for which json.detect_encoding() may answer other than "utf-8":
 # NUL (UTF-16/32 text) and the first bytes of the UTF-8, -16 and -32 BOMs.
@@ -247,7 +248,7 @@ def _encoder_for(
                     )(obj, 0)
                 )
 
-    return _encoders.put(key, encode)
+    return cache_put(_encoders, _ENCODERS_MAX, key, encode)
 
 
 class DefaultJSONProvider(JSONProvider):

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from urllib.parse import urljoin
 from urllib.parse import urlunsplit
 
-from .._cache import BoundedCache
+from .._cache import cache_put
 from ..datastructures import MultiDict
 from ..exceptions import BadHost
 from ..exceptions import HTTPException
@@ -108,16 +108,21 @@ def _clean_host(scheme: str, host: str) -> str:
 # lower-cased form (and the IDNA form of a server name) is computed once.
 # Keyed by the raw strings; bounded, and simply emptied when full, so a client
 # sending many different hosts costs memory of at most 256 entries each.
-_host_cache: BoundedCache[tuple[str, str], str] = BoundedCache(256)
-_idna_cache: BoundedCache[str, str] = BoundedCache(256)
+_host_cache: dict[tuple[str, str], str] = {}
+_HOST_CACHE_MAX = 256
+_idna_cache: dict[str, str] = {}
+_IDNA_CACHE_MAX = 256
 # PERF: the Host headers Map._match_environ found acceptable, each with the
 # URL scheme it was checked for (the scheme decides which port is dropped).
-_hosts_checked: BoundedCache[str, str] = BoundedCache(256)
+_hosts_checked: dict[str, str] = {}
+_HOSTS_CHECKED_MAX = 256
 
 
 def _cache_host(scheme: str, host: str) -> str:
     """Return ``_clean_host(scheme, host).lower()`` and remember it in the cache."""
-    return _host_cache.put((scheme, host), _clean_host(scheme, host).lower())
+    return cache_put(
+        _host_cache, _HOST_CACHE_MAX, (scheme, host), _clean_host(scheme, host).lower()
+    )
 
 
 def _idna_server_name(server_name: str) -> str:
@@ -133,7 +138,9 @@ def _idna_server_name(server_name: str) -> str:
             host = host.encode("idna").decode("ascii")
         except UnicodeError as e:
             raise BadHost() from e
-        value = _idna_cache.put(server_name, f"{host}{sep}{port}")
+        value = cache_put(
+            _idna_cache, _IDNA_CACHE_MAX, server_name, f"{host}{sep}{port}"
+        )
     return value
 
 
@@ -161,13 +168,13 @@ def _wsgi_str(value: str) -> str:
 
 
 def _remember(
-    seen: BoundedCache[_SeenKey, _SeenValue], key: _SeenKey, value: _SeenValue
+    seen: dict[_SeenKey, _SeenValue], key: _SeenKey, value: _SeenValue
 ) -> None:
     """Store a :meth:`Map._match_environ` answer in *seen* unless its key is long."""
     # APPSEC: long strings (a path with many leading slashes also matches a
     # static rule) would let the cache hold too much memory.
     if len(key[0] or "") + len(key[2]) <= _SEEN_KEY_MAX:
-        seen.put(key, value)
+        cache_put(seen, _SEEN_SIZE, key, value)
 
 
 def _refuse_host(scheme: str, host: str) -> BadHost | None:
@@ -181,7 +188,7 @@ def _refuse_host(scheme: str, host: str) -> BadHost | None:
             _idna_server_name(name)
         except BadHost as e:
             return e
-    _hosts_checked.put(host, scheme)
+    cache_put(_hosts_checked, _HOSTS_CHECKED_MAX, host, scheme)
     return None
 
 
@@ -255,7 +262,7 @@ class Map:
         #: and :meth:`_environ_miss`; replaced
         #: (not cleared) on change, so a match racing a change stores its
         #: answer in the old one.
-        self._seen: BoundedCache[_SeenKey, _SeenValue] = BoundedCache(_SEEN_SIZE)
+        self._seen: dict[_SeenKey, _SeenValue] = {}
         #: Whether every converter's to_python is one of erlen's own (whose
         #: answers depend only on the value), see _environ_miss.
         self._pure = False
@@ -283,7 +290,7 @@ class Map:
     @merge_slashes.setter
     def merge_slashes(self, value: bool) -> None:
         self._matcher.merge_slashes = value
-        self._seen = BoundedCache(_SEEN_SIZE)
+        self._seen = {}
 
     @property
     def _matcher_source(self) -> str | None:
@@ -326,7 +333,7 @@ class Map:
                 self._matcher.add(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
         self._remap = True
-        self._seen = BoundedCache(_SEEN_SIZE)
+        self._seen = {}
 
     def bind(
         self,
@@ -613,7 +620,7 @@ class Map:
                     if not rule.build_only
                     for converter in rule._converters.values()
                 )
-                self._seen = BoundedCache(_SEEN_SIZE)
+                self._seen = {}
                 self._remap = False
 
     @staticmethod

@@ -12,7 +12,7 @@ import re
 import typing as t
 from io import BytesIO
 
-from .._cache import BoundedCache
+from .._cache import cache_put
 from .._parsing import parse_options_header
 from .._parsing import parse_plain_int
 from ..datastructures import FileStorage
@@ -81,7 +81,8 @@ _Part: t.TypeAlias = tuple[
 ]
 # Header blocks seen recently, parsed; only blocks up to _CACHED_BLOCK_SIZE
 # bytes, so the cache holds at most 512 KiB of keys.
-_header_blocks: BoundedCache[bytes, _Part] = BoundedCache(512)
+_header_blocks: dict[bytes, _Part] = {}
+_HEADER_BLOCKS_MAX = 512
 _CACHED_BLOCK_SIZE = 1024
 # File data is written to its container in pieces of at least this size, or
 # once this many pieces are held (APPSEC: a body arriving in tiny chunks would
@@ -558,7 +559,7 @@ class MultipartParser:
         if part is None:
             part = _parse_header_block(block, self._parts)
             if len(block) <= _CACHED_BLOCK_SIZE:
-                _header_blocks.put(block, part)
+                cache_put(_header_blocks, _HEADER_BLOCKS_MAX, block, part)
         pairs, self._name, self._filename, self._file_length, self._charset = part
         # A new list: the part's Headers can be changed by the application.
         self._headers = Headers._from_received(list(pairs))

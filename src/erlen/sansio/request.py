@@ -8,7 +8,7 @@ import typing as t
 from io import BytesIO
 from urllib.parse import quote
 
-from .._cache import BoundedCache
+from .._cache import cache_put
 from .._cookies import cookie_pairs
 from ..datastructures import Accept
 from ..datastructures import Authorization
@@ -79,7 +79,8 @@ _QUERY_SAFE = "!$&'()*+,/:;=?@%"
 # distinct Host values; a well-formed one is remembered (with its port, or
 # None) so the regex runs once per value. Bounded like the header-name cache,
 # so hostile Host headers cannot grow it without limit.
-_valid_hosts: BoundedCache[str, str | None] = BoundedCache(256)
+_valid_hosts: dict[str, str | None] = {}
+_VALID_HOSTS_MAX = 256
 
 
 def _host_port(host: str) -> str | None | t.Literal[False]:
@@ -94,7 +95,7 @@ def _host_port(host: str) -> str | None | t.Literal[False]:
     port = match.group(1)
     if port is not None and int(port) > 65535:
         return False
-    return _valid_hosts.put(host, port)
+    return cache_put(_valid_hosts, _VALID_HOSTS_MAX, host, port)
 
 
 def _host_is_trusted(host: str, trusted_hosts: Collection[str] | None) -> bool:

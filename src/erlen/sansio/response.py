@@ -12,7 +12,7 @@ from datetime import UTC
 from enum import Enum
 from urllib.parse import urljoin
 
-from .._cache import BoundedCache
+from .._cache import cache_put
 from .._cookies import dump_cookie
 from ..datastructures import CallbackDict
 from ..datastructures import ContentRange
@@ -141,7 +141,8 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 
 # PERF: the Content-Type header pairs for the mimetypes responses are created
 # with (application/json for jsonify...), computed and validated once. Bounded.
-_content_types: BoundedCache[str, tuple[str, str]] = BoundedCache(256)
+_content_types: dict[str, tuple[str, str]] = {}
+_CONTENT_TYPES_MAX = 256
 # PERF: the bound lookup: a method call on a dict subclass is not specialized
 # (the cache is cleared in place, never replaced).
 _content_type_get = _content_types.get
@@ -153,7 +154,7 @@ def _content_type_for(mimetype: str) -> tuple[str, str]:
     ct = get_content_type(mimetype)
     # APPSEC: validated like any header write; only a valid value is cached.
     Headers().set("Content-Type", ct)
-    return _content_types.put(mimetype, ("Content-Type", ct))
+    return cache_put(_content_types, _CONTENT_TYPES_MAX, mimetype, ("Content-Type", ct))
 
 
 def _clean_status(value: t.Any) -> tuple[str, int]:
