@@ -6,8 +6,6 @@ import typing as t
 from functools import partial
 
 from .sansio.files import FileBody
-from .sansio.response import _plain_send_names
-from .sansio.response import _remember_plain_send_name
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import contextvars
@@ -138,37 +136,16 @@ def respond(
                 # create and step through, no wrapper), and the header list
                 # without a Headers object around it. The same private fields
                 # get_app_iter/get_wsgi_response read.
+                # The header pass is _plain_wsgi_headers(), shared with ASGI.
+                headers: list[tuple[str, str]] | None = None
                 if response._status_code in _NO_BODY_STATUSES:
-                    headers = response.get_wsgi_headers(environ).to_wsgi_list()
                     body = ()
                 else:
-                    # PERF: _plain_wsgi_headers() inlined for the usual body
-                    # of one bytes object: one pass over the names (those
-                    # known to be none of Content-Length, Location and
-                    # Content-Location passed over with one lookup), one list
-                    # copy.
-                    headers = response.headers._list
-                    has_length = False
-                    for name, _ in headers:
-                        if name == "Content-Length":
-                            has_length = True
-                            continue
-                        if name in _plain_send_names:
-                            continue
-                        lname = name.lower()
-                        if lname == "content-length":
-                            has_length = True
-                        elif lname == "location" or lname == "content-location":
-                            headers = response.get_wsgi_headers(environ).to_wsgi_list()
-                            break
-                        else:
-                            _remember_plain_send_name(name)
-                    else:
-                        headers = headers.copy()
-                        if not has_length and response.automatically_set_content_length:
-                            headers.append(("Content-Length", str(sum(map(len, body)))))
+                    headers = response._plain_wsgi_headers()
                     if environ["REQUEST_METHOD"] == "HEAD":
                         body = ()
+                if headers is None:  # no body, or a Location to make absolute
+                    headers = response.get_wsgi_headers(environ).to_wsgi_list()
                 start_response(response._status, headers)
                 return body
     return _respond_general(response, environ, start_response, context)
