@@ -178,7 +178,7 @@ class FormDataParser:
         content_length: int | None,
         options: dict[str, str],
     ) -> ParseResult:
-        body = _read_bounded(stream, self.max_form_memory_size)
+        body = _read_bounded(stream, self.max_form_memory_size, content_length)
         limit = self.max_form_parts
         try:
             items = parse_qsl(body, keep_blank_values=True, max_fields=limit)
@@ -190,12 +190,25 @@ class FormDataParser:
         return stream, self.cls(items), self.cls()
 
 
-def _read_bounded(stream: t.IO[bytes], limit: int | None) -> bytes:
-    """Read all of ``stream``, raising 413 as soon as it passes ``limit`` bytes."""
+def _read_bounded(
+    stream: t.IO[bytes], limit: int | None, length: int | None = None
+) -> bytes:
+    """Read all of ``stream``, raising 413 as soon as it passes ``limit`` bytes.
+
+    ``length`` is the announced body length (the stream is limited to it).
+    """
     if limit is None:
         return stream.read()
     chunks = []
     size = 0
+    if length is not None and 0 < length <= limit:
+        # PERF: the usual form, its whole announced length in one read: no
+        # second read to find the end, no join. A short read goes on below.
+        data = stream.read(length)
+        if len(data) == length:
+            return data
+        chunks.append(data)
+        size = len(data)
     while data := stream.read(_READ_SIZE):
         size += len(data)
         if size > limit:

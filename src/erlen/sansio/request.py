@@ -178,6 +178,10 @@ def _content_length(length: str | None, transfer_encoding: str | None) -> int | 
         and "chunked" in parse_set_header(transfer_encoding)
     ):
         return None
+    if length.isdigit() and length.isascii():
+        # PERF: the usual value, plain ASCII digits: no regex match (which
+        # costs several times more); int() reads it as the pattern would.
+        return int(length)
     match = _PLAIN_INT_RE.fullmatch(length)
     # NOTE: a value that is not a plain integer, or is negative, counts as 0
     # (no body is read), as in Werkzeug.
