@@ -13,6 +13,7 @@ from .globals import current_app as current_app
 from .globals import g as g
 from .globals import request as request
 from .globals import session as session
+from .globals import websocket as websocket
 from .helpers import abort as abort
 from .helpers import make_response as make_response
 from .helpers import redirect as redirect
@@ -98,6 +99,7 @@ __all__ = [
     "request",
     "session",
     "url_for",
+    "websocket",
     *_LAZY,
 ]
 

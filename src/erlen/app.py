@@ -17,6 +17,7 @@ from . import asgi as _asgi
 from . import signals
 from . import wsgi as _wsgi
 from ._async import async_to_sync as _async_to_sync
+from ._async import await_in_context as _await_in_context
 from ._async import iscoroutinefunction as _iscoroutinefunction
 from ._async import run_in_context as _run_in_context
 from ._async import SyncIterator as _SyncIterator
@@ -25,6 +26,7 @@ from ._cache import cache_put
 from .config import Config
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
+from .ctx import _UNBOUND
 from .ctx import AppContext
 from .ctx import RequestContext
 from .datastructures import Headers
@@ -38,6 +40,7 @@ from .exceptions import MethodNotAllowed
 from .exceptions import NotFound
 from .exceptions import RequestRedirect
 from .exceptions import RoutingException
+from .exceptions import WebsocketDisconnect
 from .globals import _cv_app
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider
@@ -66,6 +69,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .templating import DispatchingJinjaLoader
     from .templating import Environment
     from .testing import Client
+    from .websockets import Websocket
 
 T = t.TypeVar("T")
 T_shell_context_processor = t.TypeVar(
@@ -144,6 +148,17 @@ _PIPELINE_METHODS = (
 _QUIET_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
 _HTTP_ERROR_METHODS = frozenset({"handle_user_exception", "handle_http_exception"})
 _TEARDOWN_METHODS = frozenset({"do_teardown_request", "do_teardown_appcontext"})
+
+
+def _check_websocket_view(view_func: t.Callable[..., t.Any]) -> None:
+    # A websocket view awaits the connection: it must be a coroutine function.
+    if not _iscoroutinefunction(view_func):
+        raise TypeError(
+            f"A websocket view must be an 'async def' function, but"
+            f" {getattr(view_func, '__name__', view_func)!r} is a"
+            f" {type(view_func).__name__} that is not a coroutine function;"
+            " define it with 'async def'."
+        )
 
 
 def _make_timedelta(value: t.Any) -> t.Any:
@@ -292,7 +307,8 @@ class Flask(Scaffold):
         "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
     )
 
-    #: Flask 3.1's configuration defaults, plus erlen's ``MAX_JSON_DEPTH``.
+    #: Flask 3.1's configuration defaults, plus erlen's ``MAX_JSON_DEPTH``
+    #: and ``WEBSOCKET_MAX_MESSAGE_SIZE``.
     default_config = ImmutableDict(
         {
             "DEBUG": None,
@@ -325,6 +341,7 @@ class Flask(Scaffold):
             "TEMPLATES_AUTO_RELOAD": None,
             "MAX_COOKIE_SIZE": 4093,
             "PROVIDE_AUTOMATIC_OPTIONS": True,
+            "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
         }
     )
 
@@ -543,8 +560,22 @@ class Flask(Scaffold):
             self._erlen_plain_funcs.clear()
             self._got_first_request = True
 
+    def _websocket_only_endpoints(self) -> set[str]:
+        # The endpoints that only WebSocket rules lead to: their views never
+        # run in the HTTP pipeline.
+        websocket: set[str] = set()
+        http: set[str] = set()
+        for rule in self.url_map.iter_rules():
+            (websocket if rule.websocket else http).add(rule.endpoint)
+        return websocket - http
+
     def _has_async_functions(self) -> bool:
-        funcs: list[t.Any] = list(self.view_functions.values())
+        # PERF: a websocket view is a coroutine function, but it does not
+        # take the HTTP requests off the all-sync path.
+        ws_only = self._websocket_only_endpoints()
+        funcs: list[t.Any] = [
+            f for name, f in self.view_functions.items() if name not in ws_only
+        ]
         for registry in (
             self.before_request_funcs,
             self.after_request_funcs,
@@ -572,6 +603,8 @@ class Flask(Scaffold):
         """Register a rule for routing incoming requests and building URLs."""
         if endpoint is None:
             endpoint = _endpoint_from_view_func(view_func)
+        if options.get("websocket") and view_func is not None:
+            _check_websocket_view(view_func)
         options["endpoint"] = endpoint
         methods = options.pop("methods", None)
         if methods is None:
@@ -1871,6 +1904,129 @@ class Flask(Scaffold):
                     await func()
                 else:
                     func()
+
+    async def _erlen_websocket(
+        self, environ: dict[str, t.Any], websocket: Websocket
+    ) -> None:
+        """Serve one WebSocket connection (the websockets driver calls it)."""
+        if not self._got_first_request:
+            self._erlen_setup()
+        # One context for the connection, as for an HTTP request: the
+        # session's steps run in it from this task, and so do the teardown
+        # steps (and the worker threads of sync teardown functions, entered
+        # from here, never while a step runs), so that ContextVar tokens stay
+        # valid wherever they were set.
+        context = contextvars.copy_context()
+        ctx = context.run(self.request_context, environ)
+        error: BaseException | None = None
+        try:
+            error = await _await_in_context(
+                self._websocket_session(ctx, websocket, environ), context
+            )
+        except BaseException:
+            error = sys.exc_info()[1]
+            raise
+        finally:
+            await self._websocket_pop(ctx, environ, error, context)
+
+    async def _websocket_session(
+        self, ctx: RequestContext, websocket: Websocket, environ: dict[str, t.Any]
+    ) -> Exception | None:
+        # What a websocket connection runs: push the contexts, match, run the
+        # url_value_preprocessors and the view, close. The before_request and
+        # after_request functions do not run: they are about HTTP requests
+        # and responses (see docs/websockets.md). Returns the unhandled
+        # error, for the teardown functions.
+        ctx.websocket = websocket
+        websocket.request = ctx.request
+        websocket.json = self.json
+        websocket.logger = self.logger
+        websocket.max_json_depth = self.config["MAX_JSON_DEPTH"]
+        if ctx._url_adapter is _UNBOUND:
+            # The lazy matcher only knows HTTP; the bound adapter (scheme ws
+            # or wss) matches WebSocket rules.
+            ctx._bind()
+        try:
+            ctx.push()
+            rv = await self._websocket_view(ctx.request)
+            if not websocket.accepted:
+                # The view answered without accepting: refuse the
+                # handshake, with its response if it returned one.
+                await websocket.reject(
+                    None if rv is None else self.make_response(rv), environ
+                )
+            else:
+                await websocket.close()
+        except WebsocketDisconnect:
+            pass  # the client went away: nothing to report
+        except HTTPException as e:
+            await self._websocket_refuse(websocket, e, environ)
+        except Exception as e:
+            self._send("got_request_exception", exception=e)
+            self.log_exception((type(e), e, e.__traceback__))
+            await self._websocket_refuse(
+                websocket, InternalServerError(original_exception=e), environ
+            )
+            return e
+        return None
+
+    async def _websocket_view(self, req: Request) -> t.Any:
+        # dispatch_request for a websocket: match, preprocess, await the view.
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule: t.Any = req.url_rule
+        if self.url_value_preprocessors:
+            bps = req.blueprints
+            self._run_url_value_preprocessors(
+                req, (None, *reversed(bps)) if bps else _APP_SCOPE
+            )
+        view = self.view_functions[rule.endpoint]
+        return await view(**(req.view_args or {}))
+
+    async def _websocket_refuse(
+        self, websocket: Websocket, e: HTTPException, environ: dict[str, t.Any]
+    ) -> None:
+        # An HTTP error before the handshake refuses it (the error's own
+        # answer where the server can send one); after it, the connection
+        # closes: 1011 for a server error, 1008 (policy) for a client error.
+        if not websocket.accepted:
+            await websocket.reject(e.get_response(environ), environ)
+        else:
+            code = e.code or 500
+            await websocket.close(1011 if code >= 500 else 1008, e.name)
+
+    async def _websocket_pop(
+        self,
+        ctx: RequestContext,
+        environ: dict[str, t.Any],
+        error: BaseException | None,
+        context: contextvars.Context,
+    ) -> None:
+        # The HTTP pipeline's teardown steps (_pop_gen), driven as
+        # _drive_async drives them: each stretch in ``context``, sync
+        # functions in a worker thread in that same context, what a
+        # coroutine function waits on awaited here.
+        gen = self._pop_gen(ctx, environ, error, False)
+        run = context.run
+        value: t.Any = None
+        failure: BaseException | None = None
+        while True:
+            try:
+                if failure is None:
+                    yielded = run(gen.send, value)
+                else:
+                    yielded = run(gen.throw, failure)
+            except StopIteration:
+                return
+            value = failure = None
+            try:
+                if yielded.__class__ is _Call:
+                    func, args, kwargs = yielded
+                    value = await _asgi.run_sync(context, func, *args, **kwargs)
+                else:
+                    await _wait_as_task(yielded)
+            except BaseException as e:
+                failure = e
 
     def wsgi_app(
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]

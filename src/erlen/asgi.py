@@ -29,6 +29,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
 
     from .sansio.response import Response
+    from .websockets import Websocket
 
     Receive = Callable[[], Awaitable[dict[str, t.Any]]]
     Send = Callable[[dict[str, t.Any]], Awaitable[None]]
@@ -59,6 +60,10 @@ class ASGIHandler(t.Protocol):
     ) -> Response | Awaitable[Response]: ...
 
     async def _erlen_lifespan(self, phase: str) -> None: ...
+
+    async def _erlen_websocket(
+        self, environ: dict[str, t.Any], websocket: Websocket
+    ) -> None: ...
 
 
 def mark_coroutine_function(func: F) -> F:
@@ -637,7 +642,7 @@ async def serve(
     """
     kind = scope["type"]
     if kind != "http":
-        await _serve_other(kind, handler, receive, send)
+        await _serve_other(kind, handler, scope, receive, send)
         return
     # PERF: HTTP served here, not in a helper coroutine: one frame less.
     environ = _build_environ(scope)
@@ -736,14 +741,19 @@ async def serve(
 
 
 async def _serve_other(
-    kind: str, handler: ASGIHandler, receive: Receive, send: Send
+    kind: str,
+    handler: ASGIHandler,
+    scope: dict[str, t.Any],
+    receive: Receive,
+    send: Send,
 ) -> None:
     if kind == "lifespan":
         await _serve_lifespan(handler, receive, send)
     elif kind == "websocket":
-        # No websocket routes yet: refuse the handshake (the server sends 403).
-        await receive()
-        await send({"type": "websocket.close", "code": 1000})
+        # PERF: the WebSocket driver is imported on first use (import time).
+        from .websockets import serve as serve_websocket
+
+        await serve_websocket(handler, scope, receive, send)
     else:
         raise RuntimeError(
             f"erlen cannot serve ASGI scope type {kind!r}; expected 'http',"

@@ -14,12 +14,14 @@ from .exceptions import HTTPException
 from .globals import _cv_app
 from .globals import _cv_request
 from .routing import MapAdapter
+from .routing import WebsocketMismatch
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
 
     from .app import Flask
     from .sessions import SessionMixin
+    from .websockets import Websocket
     from .wrappers import Request
 
 _sentinel = object()
@@ -257,6 +259,8 @@ class RequestContext:
     _url_adapter: MapAdapter | None | object = _UNBOUND
     #: Set by the generator pipeline when it ran the teardown functions.
     _erlen_teardown_done = False
+    #: The WebSocket connection this context serves (None for HTTP).
+    websocket: Websocket | None = None
 
     def __init__(
         self,
@@ -373,6 +377,11 @@ class RequestContext:
         except HTTPException as e:
             self.request.routing_exception = e
         else:
+            if adapter.websocket and self.websocket is None and result[0].websocket:
+                # An HTTP request with WebSocket upgrade headers (under WSGI)
+                # matched a WebSocket rule: its view needs a connection.
+                self.request.routing_exception = WebsocketMismatch()
+                return
             self.request.url_rule, self.request.view_args = result
 
     def push(self) -> None:

@@ -674,6 +674,34 @@ class HTTPVersionNotSupported(HTTPException):
     description = "The server does not support the HTTP version used by the request."
 
 
+class WebsocketDisconnect(Exception):
+    """The WebSocket connection is closed: the client went away or closed it.
+
+    Raised by :meth:`erlen.websockets.Websocket.receive` (and ``send``) once
+    the connection is gone. Left to propagate out of a websocket view, it
+    ends the view quietly: no error is logged, and teardown functions still
+    run (they see no error).
+
+    :param code: the close code (1000 normal, 1001 going away, 1006 closed
+        without a close frame, 1009 message too big, ...).
+    :param reason: the close reason the peer gave, if any.
+
+    .. note:: Flask compatibility: Flask has no WebSockets; this is erlen's.
+    """
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(code, reason)
+        #: The WebSocket close code.
+        self.code = code
+        #: The close reason, "" when none was given.
+        self.reason = reason
+
+    def __str__(self) -> str:
+        if self.reason:
+            return f"WebSocket closed with code {self.code} ({self.reason})"
+        return f"WebSocket closed with code {self.code}"
+
+
 class RoutingException(Exception):
     """Base of the router's control-flow exceptions (redirects, build errors)."""
 

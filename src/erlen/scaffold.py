@@ -10,6 +10,7 @@ import typing as t
 from collections import defaultdict
 from datetime import timedelta
 
+from ._async import iscoroutinefunction as _iscoroutinefunction
 from .exceptions import default_exceptions
 from .exceptions import HTTPException
 from .globals import _cv_app
@@ -52,6 +53,9 @@ T_url_value_preprocessor = t.TypeVar(
     "T_url_value_preprocessor", bound=URLValuePreprocessorCallable
 )
 T_route = t.TypeVar("T_route", bound=RouteCallable)
+T_websocket = t.TypeVar(
+    "T_websocket", bound=t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+)
 
 _RESOURCE_READ_MODES = frozenset({"r", "rt", "rb"})
 
@@ -344,6 +348,61 @@ class Scaffold:
         :param options: further :class:`~erlen.routing.Rule` options.
         """
         raise NotImplementedError
+
+    @setupmethod
+    def websocket(
+        self, rule: str, **options: t.Any
+    ) -> t.Callable[[T_websocket], T_websocket]:
+        """Return a decorator registering an ``async def`` view for a WebSocket rule.
+
+        The view runs for each WebSocket connection to ``rule`` (under
+        ASGI), with ``erlen.websocket`` the connection; see
+        :meth:`add_websocket`. Options are those of :meth:`route`, but for
+        ``methods``.
+
+        .. versionadded:: 0.1 erlen's (Quart's API); Flask has no WebSockets.
+        """
+        endpoint = options.pop("endpoint", None)
+
+        def decorator(f: T_websocket) -> T_websocket:
+            self.add_websocket(rule, endpoint, f, **options)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_websocket(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]] | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Register ``view_func`` (an ``async def`` view) for a WebSocket rule.
+
+        :raise TypeError: ``view_func`` is not a coroutine function, or
+            ``methods`` is given (a WebSocket handshake is a ``GET``).
+        """
+        if view_func is not None and not _iscoroutinefunction(view_func):
+            raise TypeError(
+                f"A websocket view must be an 'async def' function, but"
+                f" {getattr(view_func, '__name__', view_func)!r} is not a"
+                " coroutine function; define it with 'async def'."
+            )
+        if "methods" in options:
+            raise TypeError(
+                "A WebSocket rule takes no 'methods' (the handshake is a GET);"
+                f" got methods={options['methods']!r}."
+            )
+        self.add_url_rule(
+            rule,
+            endpoint,
+            view_func,
+            provide_automatic_options=False,
+            methods=("GET",),
+            websocket=True,
+            **options,
+        )
 
     @setupmethod
     def endpoint(self, endpoint: str) -> t.Callable[[F], F]:

@@ -209,6 +209,9 @@ def _make_server(
     import uvicorn
 
     use_debugger = options.pop("_erlen_use_debugger", False)
+    # WebSocket routes are served with wsproto (a runtime dependency), so
+    # they behave the same whether or not `websockets` is installed too.
+    options.setdefault("ws", "wsproto")
     name = sock.getsockname()
     config = uvicorn.Config(
         app,

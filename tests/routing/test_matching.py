@@ -358,6 +358,12 @@ def test_bind_to_environ_websocket_upgrade():
     assert a.match() == ("ws", {})
     env["wsgi.url_scheme"] = "http"
     assert m.bind_to_environ(env).url_scheme == "ws"
+    # An environ built from an ASGI websocket scope has the ws(s) scheme
+    # already: a secure one stays secure.
+    env["wsgi.url_scheme"] = "wss"
+    assert m.bind_to_environ(env).url_scheme == "wss"
+    env["wsgi.url_scheme"] = "ws"
+    assert m.bind_to_environ(env).url_scheme == "ws"
 
 
 def test_bind_to_environ_rejects_non_dict():

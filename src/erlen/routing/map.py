@@ -522,7 +522,7 @@ class Map:
             and upgrade.lower() == "websocket"
             and _connection_upgrade(env.get("HTTP_CONNECTION", ""))
         ):
-            scheme = "wss" if scheme == "https" else "ws"
+            scheme = "wss" if scheme in {"https", "wss"} else "ws"
         if server_name is None and subdomain is not None and not self.host_matching:
             # Flask's case without SERVER_NAME or subdomain matching.
             server_name = wsgi_server_name
