@@ -17,7 +17,6 @@ from . import asgi as _asgi
 from . import signals
 from . import wsgi as _wsgi
 from ._async import async_to_sync as _async_to_sync
-from ._async import await_in_context as _await_in_context
 from ._async import iscoroutinefunction as _iscoroutinefunction
 from ._async import run_in_context as _run_in_context
 from ._async import SyncIterator as _SyncIterator
@@ -1911,17 +1910,20 @@ class Flask(Scaffold):
         """Serve one WebSocket connection (the websockets driver calls it)."""
         if not self._got_first_request:
             self._erlen_setup()
+        import asyncio  # PERF: on the loop, asyncio is loaded: a dict lookup
+
         # One context for the connection, as for an HTTP request: the
-        # session's steps run in it from this task, and so do the teardown
-        # steps (and the worker threads of sync teardown functions, entered
-        # from here, never while a step runs), so that ContextVar tokens stay
-        # valid wherever they were set.
+        # session runs in it as a task of its own (a real task: servers'
+        # receive() awaitables need one), then the teardown steps run in it
+        # from this task, and sync teardown functions in worker threads
+        # entered from here, never while the session task runs, so that
+        # ContextVar tokens stay valid wherever they were set.
         context = contextvars.copy_context()
         ctx = context.run(self.request_context, environ)
         error: BaseException | None = None
         try:
-            error = await _await_in_context(
-                self._websocket_session(ctx, websocket, environ), context
+            error = await asyncio.get_running_loop().create_task(
+                self._websocket_session(ctx, websocket, environ), context=context
             )
         except BaseException:
             error = sys.exc_info()[1]

@@ -212,10 +212,12 @@ def _wait_until_ready(server: Server) -> None:
                 f"{server.name} exited with code {server.proc.returncode} before"
                 f" answering on port {server.port}; its output:\n{server.log()}"
             )
+        conn = http.client.HTTPConnection(HOST, server.port, timeout=2.0)
         try:
-            conn = http.client.HTTPConnection(HOST, server.port, timeout=2.0)
-            reply = http_request(server.port, "GET", "/", conn=conn)
-            conn.close()
+            try:
+                reply = http_request(server.port, "GET", "/", conn=conn)
+            finally:
+                conn.close()  # also when refused: no socket left to the GC
             if reply.status == 200:
                 return
             last_error = RuntimeError(f"GET / answered {reply.status}")
