@@ -917,6 +917,9 @@ def test_build_environ_minimal_scope() -> None:
     assert environ["SERVER_PORT"] == "80"
     assert environ["REMOTE_ADDR"] is None
     assert environ["wsgi.url_scheme"] == "ws"
+    # A path outside the root path is left whole.
+    environ = build_environ({"path": "/other", "root_path": "/app"})
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("/app", "/other")
 
 
 def test_root_path_is_script_name(app: Flask) -> None:
@@ -932,3 +935,67 @@ def test_root_path_is_script_name(app: Flask) -> None:
         root_path="/mount",
     )
     assert seen == ["/mount", "/rooted", "ws://testserver/mount/rooted"]
+
+
+def test_the_driver_on_its_own() -> None:
+    # Without an app: the standard json module, the module's logger, and
+    # servers whose send fails because the client has gone.
+    async def main() -> None:
+        incoming = [text('{"a": 1}'), {"type": "websocket.ping"}]
+        sent: list[Message] = []
+        broken = False
+
+        async def receive() -> Message:
+            return incoming.pop(0)
+
+        async def send(message: Message) -> None:
+            if broken:
+                raise ConnectionResetError("gone")
+            sent.append(message)
+
+        ws = Websocket(ws_scope(extensions=HTTP_RESPONSE), receive, send)
+        assert repr(ws) == "<Websocket '/ws' [handshake]>"
+        assert await ws.receive_json() == {"a": 1}
+        await ws.send_json([1, "ü"])
+        assert sent[-1] == {"type": "websocket.send", "text": '[1, "\\u00fc"]'}
+        with pytest.raises(RuntimeError, match="got 'websocket.ping'"):
+            await ws.receive()
+        broken = True
+        await ws.close(1001)  # the client has gone: closed either way
+        assert ws.closed
+        assert ws.close_code == 1001
+
+        # The client has gone before the refusal could be sent: nothing raised.
+        refused = Websocket(ws_scope(extensions=HTTP_RESPONSE), receive, send)
+        await refused.reject(erlen.Response("nope", status=401))
+        assert refused.closed
+
+    asyncio.run(main())
+
+
+def test_reject_with_a_response_sends_it_without_environ() -> None:
+    async def main() -> list[Message]:
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return disconnect()
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        ws = Websocket(ws_scope("/x", extensions=HTTP_RESPONSE), receive, send)
+        await ws.reject(erlen.Response("nope", status=401))
+        return sent
+
+    sent = asyncio.run(main())
+    assert sent == [
+        {
+            "type": "websocket.http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", b"4"),
+            ],
+        },
+        {"type": "websocket.http.response.body", "body": b"nope"},
+    ]
