@@ -999,3 +999,160 @@ def test_reject_with_a_response_sends_it_without_environ() -> None:
         },
         {"type": "websocket.http.response.body", "body": b"nope"},
     ]
+
+
+# -- the test client's helper -------------------------------------------------------
+
+
+def test_client_websocket_round_trips(app: Flask) -> None:
+    events: list[object] = []
+
+    @app.get("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "ok"
+
+    @app.websocket("/hello")
+    async def hello() -> None:
+        await websocket.accept(
+            subprotocol=websocket.subprotocols[-1], headers={"X-Hello": "1"}
+        )
+        await websocket.send_json({"user": session.get("user"), "a": request.args["a"]})
+        while True:
+            await websocket.send(await websocket.receive())
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(("teardown", exc))
+
+    client = app.test_client()
+    client.get("/login")
+    events.clear()  # the login request's own teardown
+    with client.websocket("/hello?a=1", subprotocols=["v1", "v2"]) as ws:
+        assert ws.subprotocol == "v2"
+        assert ws.headers["X-Hello"] == "1"
+        assert ws.receive_json() == {"user": "ann", "a": "1"}
+        ws.send("text")
+        assert ws.receive() == "text"
+        ws.send(b"\x01")
+        assert ws.receive() == b"\x01"
+        ws.send_json({"k": [1]})
+        assert ws.receive_json() == {"k": [1]}
+        assert events == []
+    # The block's end disconnected the client: the app's teardown ran.
+    assert events == [("teardown", None)]
+    client.close()
+
+
+def test_client_websocket_app_closes(app: Flask) -> None:
+    @app.websocket("/bye")
+    async def bye() -> None:
+        await websocket.send("bye")
+        await websocket.close(4000, "done")
+
+    with app.test_client().websocket("/bye") as ws:
+        assert ws.receive() == "bye"
+        with pytest.raises(WebsocketDisconnect) as info:
+            ws.receive()
+        assert (info.value.code, info.value.reason) == (4000, "done")
+        assert ws.close_code == 4000
+        with pytest.raises(WebsocketDisconnect):
+            ws.send("late")
+        with pytest.raises(WebsocketDisconnect) as info:
+            ws.receive()  # nothing more: the app has finished
+        assert info.value.code == 4000
+
+
+def test_client_websocket_rejected(app: Flask) -> None:
+    from erlen.testing import WebsocketRejected
+
+    @app.websocket("/private")
+    async def private() -> None:
+        abort(403)
+
+    @app.websocket("/plain")
+    async def plain() -> None:
+        await websocket.close()
+
+    client = app.test_client()
+    bodies = {}
+    for path, status in [("/private", 403), ("/missing", 404), ("/plain", 403)]:
+        with pytest.raises(WebsocketRejected) as info:
+            with client.websocket(path):
+                raise AssertionError("not reached")
+        assert info.value.response.status_code == status
+        bodies[path] = info.value.response.data
+    # The app's own error pages; a plain close has no body (servers send 403).
+    assert b"Forbidden" in bodies["/private"]
+    assert b"Not Found" in bodies["/missing"]
+    assert bodies["/plain"] == b""
+
+
+def test_client_websocket_error_closes_with_1011(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.websocket("/boom")
+    async def boom() -> None:
+        await websocket.accept()
+        await websocket.receive()
+        raise RuntimeError("boom")
+
+    with app.test_client().websocket("/boom") as ws:
+        ws.send("go")
+        with pytest.raises(WebsocketDisconnect) as info:
+            ws.receive()
+        assert info.value.code == 1011
+    assert "RuntimeError: boom" in caplog.text
+
+
+def test_client_websocket_guards_against_a_hang(app: Flask) -> None:
+    @app.websocket("/quiet")
+    async def quiet() -> None:
+        await websocket.accept()
+        await asyncio.Event().wait()  # never sends, ignores the disconnect
+
+    connection = app.test_client().websocket("/quiet", timeout=0.05)
+    ws = connection.__enter__()
+    with pytest.raises(TimeoutError, match="sent nothing"):
+        ws.receive()
+    with pytest.raises(TimeoutError, match="was cancelled"):
+        ws.close()
+    connection.__exit__(None, None, None)  # the app is gone: nothing more
+
+
+def test_client_websocket_with_raw_asgi_apps() -> None:
+    from erlen.testing import Client
+    from erlen.testing import WebsocketRejected
+
+    async def refusing(scope: Message, receive: t.Any, send: t.Any) -> None:
+        await receive()
+        start = {"type": "websocket.http.response.start", "status": 401}
+        await send({**start, "headers": [(b"www-authenticate", b"Basic")]})
+        body = {"type": "websocket.http.response.body"}
+        await send({**body, "body": b"no ", "more_body": True})
+        await send({**body, "body": b"entry"})
+
+    async def cut_short(scope: Message, receive: t.Any, send: t.Any) -> None:
+        await receive()
+        start = {"type": "websocket.http.response.start", "status": 500}
+        await send({**start, "headers": []})
+        body = {"type": "websocket.http.response.body"}
+        await send({**body, "body": b"partial", "more_body": True})
+
+    async def failing(scope: Message, receive: t.Any, send: t.Any) -> None:
+        await receive()
+        raise ValueError("broken app")
+
+    with pytest.raises(WebsocketRejected) as info:
+        with Client(refusing).websocket("/"):
+            raise AssertionError("not reached")
+    response = info.value.response
+    assert (response.status_code, response.data) == (401, b"no entry")
+    assert response.headers["WWW-Authenticate"] == "Basic"
+    with pytest.raises(WebsocketRejected) as info:
+        with Client(cut_short).websocket("/"):
+            raise AssertionError("not reached")
+    assert info.value.response.data == b"partial"
+    with pytest.raises(ValueError, match="broken app"):
+        with Client(failing).websocket("/"):
+            raise AssertionError("not reached")

@@ -35,6 +35,7 @@ from .datastructures import FileMultiDict
 from .datastructures import FileStorage
 from .datastructures import Headers
 from .datastructures import MultiDict
+from .exceptions import WebsocketDisconnect
 from .http import HTTP_STATUS_CODES
 from .http import parse_date
 from .sansio.request import Request
@@ -65,6 +66,8 @@ __all__ = [
     "EnvironBuilder",
     "TestRequest",
     "TestResponse",
+    "TestWebsocket",
+    "WebsocketRejected",
     "create_environ",
     "encode_multipart",
     "environ_to_scope",
@@ -1348,6 +1351,185 @@ def _cookie_target(environ: Mapping[str, t.Any]) -> tuple[str, str]:
 # -- the client ---------------------------------------------------------------
 
 
+class WebsocketRejected(Exception):
+    """The app refused a test client's WebSocket handshake.
+
+    :attr:`response` is what the client got: the app's own status, headers
+    and body (it was sent with the ``websocket.http.response`` extension),
+    or a bodiless ``403`` when the app just closed the handshake.
+    """
+
+    def __init__(self, response: TestResponse) -> None:
+        super().__init__(
+            f"The app refused the WebSocket handshake with {response.status!r}."
+        )
+        #: The HTTP answer to the handshake.
+        self.response = response
+
+
+async def _await(awaitable: t.Awaitable[None]) -> None:
+    # A task needs a coroutine; an ASGI app may return any awaitable.
+    await awaitable
+
+
+class TestWebsocket:
+    """A WebSocket connection to an app, driven on a test client's event loop.
+
+    Made by :meth:`Client.websocket`, which accepts the handshake before
+    handing it over and disconnects it at the end of the ``with`` block.
+    Each call runs the loop until the app has answered (or :attr:`timeout`
+    seconds pass, a guard against a test that waits for a message the app
+    never sends).
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        app: t.Callable[..., t.Awaitable[None]],
+        scope: dict[str, t.Any],
+        loop: asyncio.AbstractEventLoop,
+        request: Request,
+        timeout: float = 10.0,
+    ) -> None:
+        self._loop = loop
+        self._scope = scope
+        self._request = request
+        #: Seconds each call waits for the app before raising TimeoutError.
+        self.timeout = timeout
+        self._inbox: asyncio.Queue[dict[str, t.Any]] = asyncio.Queue()
+        self._sent: deque[dict[str, t.Any]] = deque()
+        self._progress: asyncio.Future[None] | None = None
+        #: The subprotocol the app chose, once accepted.
+        self.subprotocol: str | None = None
+        #: The headers of the handshake response, once accepted.
+        self.headers = Headers()
+        #: The close code the app sent, once it closed the connection.
+        self.close_code: int | None = None
+        self._task = loop.create_task(_await(app(scope, self._receive, self._send)))
+
+    async def _receive(self) -> dict[str, t.Any]:
+        return await self._inbox.get()
+
+    async def _send(self, message: dict[str, t.Any]) -> None:
+        self._sent.append(message)
+        progress = self._progress
+        if progress is not None and not progress.done():
+            progress.set_result(None)
+
+    def _run_until_sent(self) -> None:
+        # Run the loop until the app sent a message or finished.
+        while not self._sent and not self._task.done():
+            _check_no_running_loop()
+            progress = self._progress = self._loop.create_future()
+            done, _ = self._loop.run_until_complete(
+                asyncio.wait(
+                    (self._task, progress),
+                    timeout=self.timeout,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            )
+            if not done:
+                raise TimeoutError(
+                    f"The app sent nothing on the WebSocket {self._scope['path']!r}"
+                    f" within {self.timeout} s; is it waiting for a message?"
+                )
+        if not self._sent:
+            self._check()
+
+    def _check(self) -> None:
+        if self._task.done() and not self._task.cancelled():
+            exc = self._task.exception()
+            if exc is not None:
+                raise exc
+
+    def _next_message(self) -> dict[str, t.Any] | None:
+        self._run_until_sent()
+        return self._sent.popleft() if self._sent else None
+
+    def _handshake(self) -> None:
+        self._inbox.put_nowait({"type": "websocket.connect"})
+        message = self._next_message()
+        kind = None if message is None else message["type"]
+        if message is not None and kind == "websocket.accept":
+            self.subprotocol = message.get("subprotocol")
+            self.headers = Headers(
+                [
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message.get("headers") or ()
+                ]
+            )
+            return
+        status, headers, body = 403, Headers(), b""
+        if message is not None and kind == "websocket.http.response.start":
+            status = message["status"]
+            headers = Headers(
+                [
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message["headers"]
+                ]
+            )
+            chunks = []
+            while (part := self._next_message()) is not None:
+                chunks.append(part.get("body", b""))
+                if not part.get("more_body", False):
+                    break
+            body = b"".join(chunks)
+        reason = HTTP_STATUS_CODES.get(status, "unknown").upper()
+        raise WebsocketRejected(
+            TestResponse([body], f"{status} {reason}", headers, self._request)
+        )
+
+    def send(self, data: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) message to the app."""
+        if self.close_code is not None:
+            raise WebsocketDisconnect(self.close_code)
+        key = "text" if isinstance(data, str) else "bytes"
+        self._inbox.put_nowait({"type": "websocket.receive", key: data})
+
+    def send_json(self, data: t.Any) -> None:
+        """Send ``data`` as JSON in a text message."""
+        self.send(json.dumps(data))
+
+    def receive(self) -> str | bytes:
+        """Return the app's next message: ``str`` for text, ``bytes`` for binary.
+
+        :raise WebsocketDisconnect: the app closed the connection (or its
+            view ended without closing it).
+        """
+        message = self._next_message()
+        if message is None:
+            raise WebsocketDisconnect(self.close_code or 1006)
+        if message["type"] == "websocket.close":
+            self.close_code = message.get("code", 1000)
+            raise WebsocketDisconnect(
+                t.cast(int, self.close_code), message.get("reason") or ""
+            )
+        text = message.get("text")
+        return text if text is not None else message.get("bytes") or b""
+
+    def receive_json(self) -> t.Any:
+        """Return the app's next message parsed as JSON."""
+        return json.loads(self.receive())
+
+    def close(self, code: int = 1000) -> None:
+        """Disconnect with ``code`` and let the app finish (its teardown runs)."""
+        if not self._task.done():
+            self._inbox.put_nowait({"type": "websocket.disconnect", "code": code})
+            _check_no_running_loop()
+            done, _ = self._loop.run_until_complete(
+                asyncio.wait((self._task,), timeout=self.timeout)
+            )
+            if not done:
+                self._task.cancel()
+                self._loop.run_until_complete(asyncio.wait((self._task,)))
+                raise TimeoutError(
+                    f"The app did not end the WebSocket {self._scope['path']!r}"
+                    f" within {self.timeout} s of the disconnect; it was cancelled."
+                )
+        self._check()
+
+
 class ClientRedirectError(Exception):
     """A followed redirect chain came back to a redirect it already made."""
 
@@ -1694,6 +1876,46 @@ class Client:
             response = self.resolve_redirect(response, buffered=buffered)
         response.history = tuple(history)
         return response
+
+    @contextmanager
+    def websocket(
+        self,
+        *args: t.Any,
+        subprotocols: Iterable[str] = (),
+        timeout: float = 10.0,
+        **kwargs: t.Any,
+    ) -> Iterator[TestWebsocket]:
+        """Open a WebSocket to the app (ASGI, in-process) for a ``with`` block.
+
+        The arguments are :meth:`open`'s (the path, ``query_string``,
+        ``headers``, ...); the client's cookies are sent with the
+        handshake. The connection is disconnected (1000) at the end of the
+        block, and the app's teardown has run by then.
+
+        :param subprotocols: the subprotocols to ask for.
+        :param timeout: seconds each call waits for the app (a hang guard).
+        :raise WebsocketRejected: the app refused the handshake.
+        """
+        request, environ = self._request_for(args, kwargs)
+        self._add_cookies(environ)
+        scope = environ_to_scope(environ)
+        scope["type"] = "websocket"
+        del scope["method"]
+        scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
+        scope["subprotocols"] = list(subprotocols)
+        scope["headers"] += [
+            (b"connection", b"Upgrade"),
+            (b"upgrade", b"websocket"),
+            (b"sec-websocket-version", b"13"),
+        ]
+        scope["extensions"]["websocket.http.response"] = {}
+        app = getattr(self.application, "asgi_app", self.application)
+        ws = TestWebsocket(app, scope, self._get_loop(), request, timeout)
+        try:
+            ws._handshake()
+            yield ws
+        finally:
+            ws.close()
 
     def get(self, *args: t.Any, **kw: t.Any) -> TestResponse:
         """Send a ``GET`` request; see :meth:`open`."""
