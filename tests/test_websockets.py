@@ -1156,3 +1156,14 @@ def test_client_websocket_with_raw_asgi_apps() -> None:
     with pytest.raises(ValueError, match="broken app"):
         with Client(failing).websocket("/"):
             raise AssertionError("not reached")
+
+
+def test_close_before_accept_then_returning_a_response(app: Flask) -> None:
+    @app.websocket("/closed")
+    async def closed() -> object:
+        await websocket.close()  # refuses the handshake
+        return "too late", 503
+
+    assert run(app, path="/closed", extensions=HTTP_RESPONSE) == [
+        {"type": "websocket.close", "code": 1000, "reason": ""}
+    ]

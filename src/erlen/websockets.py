@@ -410,6 +410,10 @@ class Websocket:
                 "The WebSocket handshake was already accepted and cannot be"
                 " rejected any more; close() the connection instead."
             )
+        if self.closed:
+            if response is not None:
+                response.close()
+            return  # already refused (close() before the accept)
         extensions = self.scope.get("extensions") or {}
         if response is None or "websocket.http.response" not in extensions:
             await self.close(CLOSE_POLICY_VIOLATION)
