@@ -1167,3 +1167,36 @@ def test_close_before_accept_then_returning_a_response(app: Flask) -> None:
     assert run(app, path="/closed", extensions=HTTP_RESPONSE) == [
         {"type": "websocket.close", "code": 1000, "reason": ""}
     ]
+
+
+def test_overridden_teardown_methods_are_called() -> None:
+    events: list[object] = []
+
+    class App(Flask):
+        def do_teardown_request(self, exc: BaseException | None = None) -> None:
+            events.append(("do_teardown_request", type(exc).__name__, request.path))
+            super().do_teardown_request(exc)
+
+        def should_ignore_error(self, error: BaseException | None) -> bool:
+            return isinstance(error, KeyError)
+
+    app = App(__name__)
+
+    @app.websocket("/ws/<kind>")
+    async def fail(kind: str) -> None:
+        await websocket.accept()
+        raise KeyError(kind) if kind == "key" else ValueError(kind)
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(("teardown", type(exc).__name__))
+
+    assert run(app, path="/ws/value")[-1]["code"] == 1011
+    assert run(app, path="/ws/key")[-1]["code"] == 1011
+    assert events == [
+        ("do_teardown_request", "ValueError", "/ws/value"),
+        ("teardown", "ValueError"),
+        # An ignored error is not passed to teardown, as for a request.
+        ("do_teardown_request", "NoneType", "/ws/key"),
+        ("teardown", "NoneType"),
+    ]

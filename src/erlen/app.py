@@ -2008,6 +2008,13 @@ class Flask(Scaffold):
         # _drive_async drives them: each stretch in ``context``, sync
         # functions in a worker thread in that same context, what a
         # coroutine function waits on awaited here.
+        if self._erlen_overridden & _TEARDOWN_METHODS:
+            # A subclass's teardown methods are plain sync code (Flask's
+            # contract): the plain pop calls them, in a worker thread.
+            if error is not None:
+                error = self._before_pop(environ, error)
+            await _asgi.run_sync(context, ctx.pop, error)
+            return
         gen = self._pop_gen(ctx, environ, error, False)
         run = context.run
         value: t.Any = None
