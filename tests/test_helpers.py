@@ -252,6 +252,34 @@ def test_redirect_in_view(app: erlen.Flask, client: Client) -> None:
     assert client.get("/", follow_redirects=True).data == b"arrived"
 
 
+@pytest.mark.parametrize(
+    ("target", "sent"),
+    [
+        # Tabs and newlines are dropped, as URL parsers (and browsers) do;
+        # other control characters are percent-encoded.
+        ("/x\r\nSet-Cookie: a=b", "/xSet-Cookie:%20a=b"),
+        ("http://evil.example/\nX-Injected: 1", "http://evil.example/X-Injected:%201"),
+        ("/tab\there", "/tabhere"),
+        ("/nul\x00x", "/nul%00x"),
+        ("/line\u2028sep", "/line%E2%80%A8sep"),
+    ],
+)
+def test_redirect_to_a_location_with_control_characters(
+    app: erlen.Flask, client: Client, target: str, sent: str
+) -> None:
+    # A smuggled CR/LF cannot start a header, and is no 500 either.
+    @app.route("/go")
+    def go() -> t.Any:
+        return erlen.redirect(erlen.request.args["next"])
+
+    response = client.get("/go", query_string={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == sent
+    assert "Set-Cookie" not in response.headers
+    assert "X-Injected" not in response.headers
+    assert erlen.redirect(target).headers["Location"] == sent
+
+
 def test_abort_without_app() -> None:
     with pytest.raises(NotFound):
         erlen.abort(404)

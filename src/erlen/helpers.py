@@ -185,7 +185,12 @@ def _redirect_response(location: str, code: int, response_class: type[R]) -> R:
         " Follow the link if you are not taken there automatically.\n"
     )
     response = response_class(body, status=code, mimetype="text/html")
-    response.headers["Location"] = location
+    # NOTE: a location with control characters (a CR/LF smuggled in through
+    # a ?next= parameter) is sent percent-encoded, as the URI the response
+    # would send anyway, instead of failing the header check with a 500.
+    response.headers["Location"] = (
+        location if location.isprintable() else iri_to_uri(location)
+    )
     return response
 
 

@@ -61,6 +61,34 @@ def test_urlencoded_big_body_read_in_chunks() -> None:
         parse(body, URLENC, max_form_memory_size=100 * 1024)
 
 
+class TrickleStream(io.RawIOBase):
+    """A body that arrives a few bytes per read, as from a slow socket."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = data
+        self._step = step
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        n = self._step if size < 0 else min(size, self._step)
+        chunk, self._data = self._data[:n], self._data[n:]
+        return chunk
+
+
+def test_urlencoded_short_reads_within_the_announced_length() -> None:
+    body = b"a=1&b=" + b"y" * 40
+    parser = FormDataParser(max_form_memory_size=100)
+    _, form, _ = parser.parse(TrickleStream(body, 7), URLENC, len(body))
+    assert form["a"] == "1"
+    assert form["b"] == "y" * 40
+    # The limit still counts the bytes of every short read.
+    small = FormDataParser(max_form_memory_size=len(body) - 1)
+    with pytest.raises(RequestEntityTooLarge):
+        small.parse(TrickleStream(body, 7), URLENC, len(body) - 5)
+
+
 def test_urlencoded_parts_limit() -> None:
     body = b"&".join(b"f%d=1" % i for i in range(5))
     assert len(parse(body, URLENC, max_form_parts=5)[1]) == 5
