@@ -1200,3 +1200,18 @@ def test_overridden_teardown_methods_are_called() -> None:
         ("do_teardown_request", "NoneType", "/ws/key"),
         ("teardown", "NoneType"),
     ]
+
+
+def test_with_server_name_the_context_binds_at_once(app: Flask) -> None:
+    # SERVER_NAME: the request context binds its adapter when made (not
+    # lazily); WebSocket rules still match, and URLs build from it.
+    app.config["SERVER_NAME"] = "chat.example"
+    seen: list[str] = []
+
+    @app.websocket("/where")
+    async def where() -> None:
+        seen.append(url_for("where"))
+
+    assert run(app, [text("bound")])[1] == {"type": "websocket.send", "text": "bound"}
+    run(app, path="/where")
+    assert seen == ["ws://chat.example/where"]
