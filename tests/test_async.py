@@ -5,6 +5,8 @@ import contextvars
 import threading
 import typing as t
 
+import pytest
+
 import erlen
 from erlen import asgi as asgi_module
 from erlen._async import async_to_sync
@@ -232,3 +234,54 @@ def test_class_based_async_view(app: erlen.Flask, client: Client) -> None:
 
     app.add_url_rule("/", view_func=Thing.as_view("thing"))
     assert client.get("/").data == b"async method"
+
+
+class _ThreadRecordingInterface(erlen.sessions.SecureCookieSessionInterface):
+    """The cookie interface, recording the thread each open and save ran in."""
+
+    def __init__(self, io_bound: bool) -> None:
+        self.io_bound = io_bound
+        self.threads: dict[str, int] = {}
+
+    def open_session(self, app: t.Any, request: t.Any) -> t.Any:
+        self.threads["open"] = threading.get_ident()
+        return super().open_session(app, request)
+
+    def save_session(self, app: t.Any, session: t.Any, response: t.Any) -> None:
+        self.threads["save"] = threading.get_ident()
+        super().save_session(app, session, response)
+
+
+@pytest.mark.parametrize("io_bound", [True, False])
+@pytest.mark.parametrize("fail", [False, True])
+def test_io_bound_session_interface_runs_off_the_event_loop(
+    app: erlen.Flask, io_bound: bool, fail: bool
+) -> None:
+    # A session store that waits on I/O (Redis) must not block the event
+    # loop an async app runs on: it is opened and saved in a worker thread.
+    # The cookie interface (io_bound False) stays on the loop, as before.
+    interface = _ThreadRecordingInterface(io_bound)
+    app.session_interface = interface
+    loop_threads: list[int] = []
+
+    @app.route("/")
+    async def index() -> str:
+        loop_threads.append(threading.get_ident())
+        erlen.session["n"] = erlen.session.get("n", 0) + 1
+        if fail and erlen.session["n"] > 1:
+            raise RuntimeError("boom")  # the error path saves the session too
+        return str(erlen.session["n"])
+
+    @app.errorhandler(RuntimeError)
+    def failed(e: Exception) -> tuple[str, int]:
+        return "failed", 500
+
+    with Client(app, asgi=True) as client:
+        assert client.get("/").text == "1"
+        # The second request has a cookie, so its session is opened at push.
+        second = client.get("/")
+    assert second.text == ("failed" if fail else "2")
+    assert "Set-Cookie" in second.headers
+    loop = loop_threads[-1]
+    assert (interface.threads["open"] != loop) is io_bound
+    assert (interface.threads["save"] != loop) is io_bound

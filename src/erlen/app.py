@@ -1570,7 +1570,10 @@ class Flask(Scaffold):
                     if inline
                     else (yield from func(response))
                 )
-            self._finish_response(ctx, response)
+            if inline or not self.session_interface.io_bound:
+                self._finish_response(ctx, response)
+            else:  # the session saved off the loop (see _handle_gen)
+                yield _Call((self._finish_response, (ctx, response), {}))
         except Exception:
             self._finalizing_failed(from_error_handler)
         return response
@@ -1695,7 +1698,10 @@ class Flask(Scaffold):
         error: BaseException | None = None
         try:
             try:
-                ctx.push()
+                # NOTE: pushing opens the session; a store that waits on I/O
+                # (Redis) is read in a worker thread, off the event loop.
+                off_loop = not inline and self.session_interface.io_bound
+                (yield _Call((ctx.push, (), {}))) if off_loop else ctx.push()
                 # full_dispatch_request. NOTE: no _got_first_request store:
                 # both drivers ran _erlen_setup, which set it.
                 try:
@@ -1771,7 +1777,12 @@ class Flask(Scaffold):
                         else (yield from func(response))
                     )
                 if ctx._session is not None or signals._loaded:
-                    self._finish_response(ctx, response)
+                    # The session saved off the loop too (see the push).
+                    (
+                        (yield _Call((self._finish_response, (ctx, response), {})))
+                        if off_loop
+                        else self._finish_response(ctx, response)
+                    )
             except Exception as e:
                 error = e
                 response = yield from self._handle_exception_gen(e, inline)

@@ -169,6 +169,12 @@ class SessionInterface:
     #: A subclass may open differently, so it does not qualify.
     _erlen_lazy_open: type | None = None
 
+    #: Whether :meth:`open_session` and :meth:`save_session` may wait on I/O
+    #: (a server-side store). Under ASGI, an app with coroutine functions
+    #: then runs them in a worker thread, never on the event loop. An erlen
+    #: addition; the cookie interface, which only computes, sets it False.
+    io_bound = True
+
     #: The class :meth:`make_null_session` instantiates and
     #: :meth:`is_null_session` tests for.
     null_session_class: type[NullSession] = NullSession
@@ -502,3 +508,4 @@ class SecureCookieSessionInterface(SessionInterface):
 
 
 SecureCookieSessionInterface._erlen_lazy_open = SecureCookieSessionInterface
+SecureCookieSessionInterface.io_bound = False
