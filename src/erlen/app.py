@@ -2027,26 +2027,12 @@ class Flask(Scaffold):
             await _asgi.run_sync(context, ctx.pop, error)
             return
         gen = self._pop_gen(ctx, environ, error, False)
-        run = context.run
-        value: t.Any = None
-        failure: BaseException | None = None
-        while True:
-            try:
-                if failure is None:
-                    yielded = run(gen.send, value)
-                else:
-                    yielded = run(gen.throw, failure)
-            except StopIteration:
-                return
-            value = failure = None
-            try:
-                if yielded.__class__ is _Call:
-                    func, args, kwargs = yielded
-                    value = await _asgi.run_sync(context, func, *args, **kwargs)
-                else:
-                    await _wait_as_task(yielded)
-            except BaseException as e:
-                failure = e
+        # _drive_async drives it past its first stretch; it ends with no
+        # response, so ``out`` holds a placeholder (also next()'s default).
+        out: list[t.Any] = [None]
+        yielded = context.run(next, gen, out)
+        if yielded is not out:
+            await self._drive_async(gen, context, yielded, out)
 
     def wsgi_app(
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]

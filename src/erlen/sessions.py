@@ -148,6 +148,41 @@ class NullSession(SecureCookieSession):
     setdefault = _null_session_error("setdefault")
 
 
+def _secret_keys(app: SessionApp) -> tuple[str | bytes, tuple[t.Any, ...]] | None:
+    """Return the app's ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``, or None.
+
+    None when there is no secret key (sessions cannot be signed).
+
+    :raise TypeError: If ``SECRET_KEY_FALLBACKS`` is not a list of keys
+        (a single string, for example).
+    """
+    secret_key = app.secret_key
+    if not secret_key:
+        return None
+    fallbacks = app.config["SECRET_KEY_FALLBACKS"] or ()
+    # APPSEC: a lone string would be iterated into one-character keys,
+    # each trivial to brute-force.
+    if isinstance(fallbacks, str | bytes) or not isinstance(fallbacks, Iterable):
+        raise TypeError(
+            "SECRET_KEY_FALLBACKS must be a list of old secret keys, but it"
+            f" is a single {type(fallbacks).__name__} value {fallbacks!r}."
+            " Wrap it in a list: SECRET_KEY_FALLBACKS = [old_key]."
+        )
+    return secret_key, tuple(fallbacks)
+
+
+def _signing_keys(secret_key: str | bytes, fallbacks: Iterable[t.Any]) -> list[bytes]:
+    """Return the keys for an itsdangerous signer: the fallbacks, then the key.
+
+    :raise TypeError: If a key is not ``str`` or ``bytes``.
+    """
+    # NOTE: itsdangerous signs with the last key and tries the keys last to
+    # first, so the current key goes at the end (GHSA-4grg-w6v8-c28g).
+    keys = [_key_bytes(key, "SECRET_KEY_FALLBACKS item") for key in fallbacks]
+    keys.append(_key_bytes(secret_key, "SECRET_KEY"))
+    return keys
+
+
 class SessionInterface:
     """The base of session backends; subclass it and set ``app.session_interface``.
 
@@ -356,25 +391,14 @@ class SecureCookieSessionInterface(SessionInterface):
         :raise TypeError: If ``SECRET_KEY_FALLBACKS`` is not a list of keys
             (a single string, for example) or a key is not ``str`` or ``bytes``.
         """
-        secret_key = app.secret_key
-
-        if not secret_key:
+        keys_in_use = _secret_keys(app)
+        if keys_in_use is None:
             return None
-
-        fallbacks = app.config["SECRET_KEY_FALLBACKS"] or ()
-
-        # APPSEC: a lone string would be iterated into one-character keys,
-        # each trivial to brute-force.
-        if isinstance(fallbacks, str | bytes) or not isinstance(fallbacks, Iterable):
-            raise TypeError(
-                "SECRET_KEY_FALLBACKS must be a list of old secret keys, but it"
-                f" is a single {type(fallbacks).__name__} value {fallbacks!r}."
-                " Wrap it in a list: SECRET_KEY_FALLBACKS = [old_key]."
-            )
+        secret_key, fallbacks = keys_in_use
 
         cache_key = (
             secret_key,
-            tuple(fallbacks),
+            fallbacks,
             self.salt,
             self.serializer,
             self.key_derivation,
@@ -388,10 +412,7 @@ class SecureCookieSessionInterface(SessionInterface):
         if cached is not None and cached[0] == cache_key:
             return cached[1]
 
-        # NOTE: itsdangerous signs with the last key and tries the keys last
-        # to first, so the current key goes at the end (GHSA-4grg-w6v8-c28g).
-        keys = [_key_bytes(key, "SECRET_KEY_FALLBACKS item") for key in fallbacks]
-        keys.append(_key_bytes(secret_key, "SECRET_KEY"))
+        keys = _signing_keys(secret_key, fallbacks)
         # PERF: imported on first use (import time): an app without a secret
         # key, or one that never reads its session, does not load it.
         from itsdangerous import URLSafeTimedSerializer

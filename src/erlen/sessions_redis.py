@@ -20,7 +20,8 @@ from collections.abc import Iterable
 
 from .datastructures import CallbackDict
 from .exceptions import ServiceUnavailable
-from .sessions import _key_bytes
+from .sessions import _secret_keys
+from .sessions import _signing_keys
 from .sessions import session_json_serializer
 from .sessions import SessionInterface
 from .sessions import SessionMixin
@@ -229,29 +230,19 @@ class RedisSessionInterface(SessionInterface):
         :raise TypeError: If ``SECRET_KEY_FALLBACKS`` is not a list of keys or
             a key is not ``str`` or ``bytes``.
         """
-        secret_key = app.secret_key
-        if not secret_key:
+        keys_in_use = _secret_keys(app)
+        if keys_in_use is None:
             return None
-        fallbacks = app.config["SECRET_KEY_FALLBACKS"] or ()
-        # APPSEC: a lone string would be iterated into one-character keys.
-        if isinstance(fallbacks, str | bytes) or not isinstance(fallbacks, Iterable):
-            raise TypeError(
-                "SECRET_KEY_FALLBACKS must be a list of old secret keys, but it"
-                f" is a single {type(fallbacks).__name__} value {fallbacks!r}."
-                " Wrap it in a list: SECRET_KEY_FALLBACKS = [old_key]."
-            )
-        cache_key = (secret_key, tuple(fallbacks), self.salt, self.digest_method)
+        secret_key, fallbacks = keys_in_use
+        cache_key = (secret_key, fallbacks, self.salt, self.digest_method)
         cached = self._signer_cache
         if cached is not None and cached[0] == cache_key:
             return cached[1], cached[2]
 
         from itsdangerous import Signer
 
-        current = _key_bytes(secret_key, "SECRET_KEY")
-        # NOTE: itsdangerous signs with the last key and tries the others
-        # after it, so the current key goes at the end.
-        keys = [_key_bytes(key, "SECRET_KEY_FALLBACKS item") for key in fallbacks]
-        keys.append(current)
+        keys = _signing_keys(secret_key, fallbacks)
+        current = keys[-1]
         options: dict[str, t.Any] = {
             "salt": self.salt,
             "key_derivation": "hmac",
