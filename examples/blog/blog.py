@@ -33,6 +33,11 @@ def index():
     return render_template("blog/index.html", posts=posts)
 
 
+#: A post id in a URL: SQLite integers are 64-bit, so a larger number is no
+#: post (404) rather than an OverflowError from the query (500).
+POST_ID = f"int(max={2**63 - 1})"
+
+
 def get_post(id, check_author=True):
     """Return the post ``id`` with its author's name.
 
@@ -88,7 +93,7 @@ def create():
     return render_template("blog/create.html")
 
 
-@bp.route("/<int:id>/update", methods=("GET", "POST"))
+@bp.route(f"/<{POST_ID}:id>/update", methods=("GET", "POST"))
 @login_required
 def update(id):
     """Show the edit form for one of your posts; save it when valid."""
@@ -109,7 +114,7 @@ def update(id):
     return render_template("blog/update.html", post=post)
 
 
-@bp.route("/<int:id>/delete", methods=("POST",))
+@bp.route(f"/<{POST_ID}:id>/delete", methods=("POST",))
 @login_required
 def delete(id):
     """Delete one of your posts."""
