@@ -407,3 +407,102 @@ def test_the_views_answer_well_formed_requests(hostile_app: erlen.Flask) -> None
         == 200
     )
     assert wsgi_status(hostile_app, Hostile("GET", b"/go", b"next=/x", [], b"")) == 302
+
+
+# -- WebSocket connections ------------------------------------------------------
+
+ws_message = st.one_of(
+    st.builds(lambda s: {"type": "websocket.receive", "text": s}, st.text(max_size=60)),
+    st.builds(
+        lambda b: {"type": "websocket.receive", "bytes": b}, st.binary(max_size=60)
+    ),
+    st.sampled_from(
+        [
+            {"type": "websocket.receive", "text": '{"a": [1, {"b": null}]}'},
+            {"type": "websocket.receive", "text": "[" * 3000},
+            {"type": "websocket.receive", "text": "x" * 3000},
+            {"type": "websocket.receive"},
+            {"type": "websocket.disconnect", "code": 1000},
+            {"type": "websocket.disconnect"},
+        ]
+    ),
+)
+
+
+def make_ws_app() -> erlen.Flask:
+    app = erlen.Flask("hostile_ws")
+    app.config.update(SECRET_KEY="ws", WEBSOCKET_MAX_MESSAGE_SIZE=2048)
+    app.logger.setLevel(logging.CRITICAL)
+    torn_down: list[bool] = []
+    app.extensions["torn_down"] = torn_down
+
+    @app.websocket("/json")
+    async def json_echo() -> None:
+        while True:
+            data = await erlen.websocket.receive_json()
+            await erlen.websocket.send_json({"got": data, "args": request.args})
+
+    @app.websocket("/echo/<int:times>")
+    async def echo(times: int) -> None:
+        for _ in range(min(times, 3)):
+            await erlen.websocket.send(await erlen.websocket.receive())
+        await erlen.websocket.close(1000)
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        torn_down.append(True)
+
+    return app
+
+
+@HOSTILE_SETTINGS
+@given(
+    path=st.sampled_from(["/json", "/echo/2", "/echo/x", "/nowhere", "/json?a=%ff"]),
+    messages=st.lists(ws_message, max_size=6),
+    subprotocols=st.lists(st.text(max_size=5), max_size=2),
+)
+def test_websocket_connections_end_cleanly(
+    path: str, messages: list[dict[str, t.Any]], subprotocols: list[str]
+) -> None:
+    # Whatever the client sends, the app returns normally (nothing escapes to
+    # the server, which would log an "Exception in ASGI application"), the
+    # connection ends accepted-and-closed or refused, and teardown runs once.
+    app = make_ws_app()
+    raw_path, _, query = path.partition("?")
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "scheme": "ws",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"upgrade", b"websocket")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "subprotocols": subprotocols,
+    }
+    incoming = [{"type": "websocket.connect"}, *messages]
+    sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        if incoming:
+            return incoming.pop(0)
+        return {"type": "websocket.disconnect", "code": 1006}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
+    kinds = [m["type"] for m in sent]
+    assert kinds.count("websocket.close") <= 1
+    if "websocket.accept" in kinds:
+        assert kinds[0] == "websocket.accept"
+    else:  # refused: a close before any accept, nothing else
+        assert kinds == ["websocket.close"]
+    for message in sent:
+        if message["type"] == "websocket.close":
+            assert 1000 <= message["code"] < 5000
+            assert message["code"] != 1011, sent  # no server error
+    assert app.extensions["torn_down"] == [True]
