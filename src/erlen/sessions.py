@@ -171,6 +171,15 @@ def _secret_keys(app: SessionApp) -> tuple[str | bytes, tuple[t.Any, ...]] | Non
     return secret_key, tuple(fallbacks)
 
 
+def _key_gone_at_save() -> t.NoReturn:
+    raise RuntimeError(
+        "The session cannot be saved because the application has no"
+        " secret key, although the session was opened with one."
+        " Do not unset 'app.secret_key' (SECRET_KEY) while requests"
+        " are being handled."
+    )
+
+
 def _signing_keys(secret_key: str | bytes, fallbacks: Iterable[t.Any]) -> list[bytes]:
     """Return the keys for an itsdangerous signer: the fallbacks, then the key.
 
@@ -304,6 +313,36 @@ class SessionInterface:
             return True
 
         return session.permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"])
+
+    def _set_session_cookie(
+        self, app: SessionApp, session: SessionMixin, response: Response, value: str
+    ) -> None:
+        # The session cookie with the app's SESSION_COOKIE_* settings, for
+        # the interfaces erlen ships.
+        response.set_cookie(
+            self.get_cookie_name(app),
+            value,
+            expires=self.get_expiration_time(app, session),
+            httponly=self.get_cookie_httponly(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            partitioned=self.get_cookie_partitioned(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+        response.vary.add("Cookie")
+
+    def _delete_session_cookie(self, app: SessionApp, response: Response) -> None:
+        response.delete_cookie(
+            self.get_cookie_name(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            partitioned=self.get_cookie_partitioned(app),
+            samesite=self.get_cookie_samesite(app),
+            httponly=self.get_cookie_httponly(app),
+        )
+        response.vary.add("Cookie")
 
     def open_session(self, app: SessionApp, request: Request) -> SessionMixin | None:
         """Return the session for ``request``, or ``None`` to use a null session.
@@ -488,16 +527,7 @@ class SecureCookieSessionInterface(SessionInterface):
         # only read once a Set-Cookie header is certain.
         if not session:
             if session.modified:
-                response.delete_cookie(
-                    self.get_cookie_name(app),
-                    domain=self.get_cookie_domain(app),
-                    path=self.get_cookie_path(app),
-                    secure=self.get_cookie_secure(app),
-                    partitioned=self.get_cookie_partitioned(app),
-                    samesite=self.get_cookie_samesite(app),
-                    httponly=self.get_cookie_httponly(app),
-                )
-                response.vary.add("Cookie")
+                self._delete_session_cookie(app, response)
 
             return
 
@@ -507,25 +537,9 @@ class SecureCookieSessionInterface(SessionInterface):
         signer = self.get_signing_serializer(app)
 
         if signer is None:
-            raise RuntimeError(
-                "The session cannot be saved because the application has no"
-                " secret key, although the session was opened with one."
-                " Do not unset 'app.secret_key' (SECRET_KEY) while requests"
-                " are being handled."
-            )
+            _key_gone_at_save()
 
-        response.set_cookie(
-            self.get_cookie_name(app),
-            signer.dumps(dict(session)),
-            expires=self.get_expiration_time(app, session),
-            httponly=self.get_cookie_httponly(app),
-            domain=self.get_cookie_domain(app),
-            path=self.get_cookie_path(app),
-            secure=self.get_cookie_secure(app),
-            partitioned=self.get_cookie_partitioned(app),
-            samesite=self.get_cookie_samesite(app),
-        )
-        response.vary.add("Cookie")
+        self._set_session_cookie(app, session, response, signer.dumps(dict(session)))
 
 
 SecureCookieSessionInterface._erlen_lazy_open = SecureCookieSessionInterface

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from .datastructures import CallbackDict
 from .exceptions import ServiceUnavailable
+from .sessions import _key_gone_at_save
 from .sessions import _secret_keys
 from .sessions import _signing_keys
 from .sessions import session_json_serializer
@@ -397,18 +398,6 @@ class RedisSessionInterface(SessionInterface):
             )
         return max_size
 
-    def _delete_cookie(self, app: SessionApp, response: Response) -> None:
-        response.delete_cookie(
-            self.get_cookie_name(app),
-            domain=self.get_cookie_domain(app),
-            path=self.get_cookie_path(app),
-            secure=self.get_cookie_secure(app),
-            partitioned=self.get_cookie_partitioned(app),
-            samesite=self.get_cookie_samesite(app),
-            httponly=self.get_cookie_httponly(app),
-        )
-        response.vary.add("Cookie")
-
     def save_session(
         self, app: SessionApp, session: SessionMixin, response: Response
     ) -> None:
@@ -441,18 +430,13 @@ class RedisSessionInterface(SessionInterface):
                     self._run(lambda pipe: pipe.delete(*self._keys(stale)))
                 session._stale_sids.clear()
                 session.sid = None
-                self._delete_cookie(app, response)
+                self._delete_session_cookie(app, response)
             return
         if not self.should_set_cookie(app, session):
             return
         signers = self._signers(app)
         if signers is None:
-            raise RuntimeError(
-                "The session cannot be saved because the application has no"
-                " secret key, although the session was opened with one."
-                " Do not unset 'app.secret_key' (SECRET_KEY) while requests"
-                " are being handled."
-            )
+            _key_gone_at_save()
         ttl = max(1, int(app.permanent_session_lifetime.total_seconds()))
         sid = session.sid
         if session.modified or sid is None:
@@ -483,18 +467,9 @@ class RedisSessionInterface(SessionInterface):
                 # it gone (a concurrent logout must not be undone).
                 return
         session._resign = False
-        response.set_cookie(
-            self.get_cookie_name(app),
-            signers[0].sign(sid).decode("ascii"),
-            expires=self.get_expiration_time(app, session),
-            httponly=self.get_cookie_httponly(app),
-            domain=self.get_cookie_domain(app),
-            path=self.get_cookie_path(app),
-            secure=self.get_cookie_secure(app),
-            partitioned=self.get_cookie_partitioned(app),
-            samesite=self.get_cookie_samesite(app),
+        self._set_session_cookie(
+            app, session, response, signers[0].sign(sid).decode("ascii")
         )
-        response.vary.add("Cookie")
 
     def _keys(self, sids: Iterable[str]) -> Iterator[str]:
         prefix = self.key_prefix
