@@ -1215,3 +1215,39 @@ def test_with_server_name_the_context_binds_at_once(app: Flask) -> None:
     assert run(app, [text("bound")])[1] == {"type": "websocket.send", "text": "bound"}
     run(app, path="/where")
     assert seen == ["ws://chat.example/where"]
+
+
+@pytest.mark.parametrize("io_bound", [True, False])
+def test_io_bound_session_is_opened_off_the_event_loop(io_bound: bool) -> None:
+    # As for HTTP requests of async apps: a session store that waits on I/O
+    # (Redis) is read in a worker thread, not on the loop the view runs on.
+    import threading
+
+    from erlen.sessions import SecureCookieSessionInterface
+
+    opened_in: list[int] = []
+
+    class Recording(SecureCookieSessionInterface):
+        def open_session(self, app: t.Any, request: t.Any) -> t.Any:
+            opened_in.append(threading.get_ident())
+            return super().open_session(app, request)
+
+    app = Flask(__name__)
+    app.secret_key = "ws"
+    app.session_interface = Recording()
+    app.session_interface.io_bound = io_bound
+    view_in: list[int] = []
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        view_in.append(threading.get_ident())
+        await websocket.send(str(session.get("user")))
+
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"user": "ann"})
+    sent = run(
+        app,
+        headers=[(b"host", b"testserver"), (b"cookie", b"session=" + cookie.encode())],
+    )
+    assert [m.get("text") for m in sent if m["type"] == "websocket.send"] == ["ann"]
+    assert len(opened_in) == 1
+    assert (opened_in[0] != view_in[0]) is io_bound

@@ -1934,7 +1934,8 @@ class Flask(Scaffold):
         error: BaseException | None = None
         try:
             error = await asyncio.get_running_loop().create_task(
-                self._websocket_session(ctx, websocket, environ), context=context
+                self._websocket_session(ctx, websocket, environ, context),
+                context=context,
             )
         except BaseException:
             error = sys.exc_info()[1]
@@ -1943,7 +1944,11 @@ class Flask(Scaffold):
             await self._websocket_pop(ctx, environ, error, context)
 
     async def _websocket_session(
-        self, ctx: RequestContext, websocket: Websocket, environ: dict[str, t.Any]
+        self,
+        ctx: RequestContext,
+        websocket: Websocket,
+        environ: dict[str, t.Any],
+        context: contextvars.Context,
     ) -> Exception | None:
         # What a websocket connection runs: push the contexts, match, run the
         # url_value_preprocessors and the view, close. The before_request and
@@ -1960,7 +1965,13 @@ class Flask(Scaffold):
             # or wss) matches WebSocket rules.
             ctx._bind()
         try:
-            ctx.push()
+            if self.session_interface.io_bound:
+                # Pushing opens the session: a store that waits on I/O is
+                # read in a worker thread, in this connection's context
+                # (free while this task waits for the thread).
+                await _asgi.run_sync(context, ctx.push)
+            else:
+                ctx.push()
             rv = await self._websocket_view(ctx.request)
             if not websocket.accepted:
                 # The view answered without accepting: refuse the
