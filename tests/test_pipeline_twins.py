@@ -1,11 +1,15 @@
-"""The two pipelines answer alike: the plain sync methods and the generator steps.
+"""The three pipelines answer alike: lean, the plain sync methods, the generator steps.
 
-An app whose user functions are all sync is served by Flask's public
-methods as plain code; an app with a coroutine function by the generator
-steps (see "the request pipeline" in app.py). Each scenario here is built
-twice, the second time with one extra ``async def`` view that no request
-reaches, which moves the app to the steps; both builds must give the same
-answers and run the same hooks in the same order, under WSGI and ASGI.
+An app whose user functions are all sync and that overrides no pipeline
+method is served by the lean path (one function, Flask's public methods
+inlined); one that overrides a method by those methods as plain code; an
+app with a coroutine function by the generator steps (see "the request
+pipeline" in app.py). Each scenario here is built three times: as it is;
+with a ``full_dispatch_request`` override that only calls Flask's, which
+moves the app to the plain methods; and with one extra ``async def`` view
+that no request reaches, which moves it to the steps. All builds must give
+the same answers and run the same hooks in the same order, under WSGI and
+ASGI.
 """
 
 from __future__ import annotations
@@ -212,11 +216,16 @@ SCENARIOS: dict[str, tuple[Builder, list[tuple[str, str]]]] = {
 }
 
 
-def _build(builder: Builder, with_coroutine: bool) -> tuple[Flask, Events]:
-    app = Flask(__name__)
+class _Overriding(Flask):
+    def full_dispatch_request(self) -> t.Any:
+        return super().full_dispatch_request()
+
+
+def _build(builder: Builder, path: str) -> tuple[Flask, Events]:
+    app = _Overriding(__name__) if path == "methods" else Flask(__name__)
     events: Events = []
     builder(app, events)
-    if with_coroutine:
+    if path == "steps":
 
         @app.route("/__never_requested__")
         async def never() -> str:
@@ -226,9 +235,9 @@ def _build(builder: Builder, with_coroutine: bool) -> tuple[Flask, Events]:
 
 
 def _run(
-    builder: Builder, calls: list[tuple[str, str]], with_coroutine: bool, asgi: bool
+    builder: Builder, calls: list[tuple[str, str]], path: str, asgi: bool
 ) -> tuple[Flask, list[t.Any]]:
-    app, events = _build(builder, with_coroutine)
+    app, events = _build(builder, path)
     answers: list[t.Any] = []
     with Client(app, asgi=asgi) as client:
         for method, path in calls:
@@ -254,13 +263,18 @@ def _run(
 
 @pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_plain_methods_and_steps_answer_alike(scenario: str, asgi: bool) -> None:
+def test_lean_plain_methods_and_steps_answer_alike(scenario: str, asgi: bool) -> None:
     builder, calls = SCENARIOS[scenario]
-    plain_app, plain = _run(builder, calls, with_coroutine=False, asgi=asgi)
-    steps_app, steps = _run(builder, calls, with_coroutine=True, asgi=asgi)
-    # The builds took the two pipelines.
+    lean_app, lean = _run(builder, calls, "lean", asgi=asgi)
+    plain_app, plain = _run(builder, calls, "methods", asgi=asgi)
+    steps_app, steps = _run(builder, calls, "steps", asgi=asgi)
+    # The builds took the three pipelines.
+    assert lean_app._erlen_lean
     assert plain_app._erlen_chain_in_thread
+    assert not plain_app._erlen_lean
+    assert steps_app._erlen_lean
     assert not steps_app._erlen_chain_in_thread
+    assert lean == plain
     assert plain == steps
     # And the answers are the ones Flask gives (spot checks).
     statuses = [answer[2] for answer in plain]
@@ -333,3 +347,35 @@ def test_a_coroutine_function_added_late_runs_through_ensure_sync() -> None:
     # A registry edited after the first request (setup methods refuse it).
     app.after_request_funcs.setdefault(None, []).append(late_after)
     assert client.get("/").headers["X-Late"] == "yes"
+
+
+@pytest.mark.parametrize("with_coroutine", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_an_overridden_make_response_sees_a_str(
+    with_coroutine: bool, asgi: bool
+) -> None:
+    # The pipelines turn a str into a response without the call when
+    # make_response is Flask's own; an override sees every return value.
+    class Marking(Flask):
+        def make_response(self, rv: t.Any) -> t.Any:
+            response = super().make_response(rv)
+            response.headers["X-Made"] = type(rv).__name__
+            return response
+
+    app = Marking(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    if with_coroutine:
+
+        @app.route("/never")
+        async def never() -> str:
+            return "never"
+
+    with Client(app, asgi=asgi) as client:
+        response = client.get("/")
+    assert response.headers["X-Made"] == "str"
+    assert app._erlen_chain_in_thread is not with_coroutine
+    assert not app._erlen_lean

@@ -27,6 +27,8 @@ from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
 from .ctx import _UNBOUND
 from .ctx import AppContext
+from .ctx import pop_lean as _pop_lean
+from .ctx import push_lean as _push_lean
 from .ctx import RequestContext
 from .datastructures import Headers
 from .datastructures import ImmutableDict
@@ -58,6 +60,8 @@ from .templating import _default_template_ctx_processor
 from .templating import _EnvironmentClassAttribute
 from .wrappers import Request
 from .wrappers import Response
+
+_new_object = object.__new__
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import logging
@@ -147,6 +151,8 @@ _PIPELINE_METHODS = (
 _QUIET_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
 _HTTP_ERROR_METHODS = frozenset({"handle_user_exception", "handle_http_exception"})
 _TEARDOWN_METHODS = frozenset({"do_teardown_request", "do_teardown_appcontext"})
+# The methods besides _PIPELINE_METHODS that the lean path inlines.
+_LEAN_METHODS = ("request_context", "app_context", "make_response")
 
 
 def _check_websocket_view(view_func: t.Callable[..., t.Any]) -> None:
@@ -414,6 +420,7 @@ class Flask(Scaffold):
         # overridden (see _erlen_answers_quietly); decided at the first request.
         self._erlen_plain_http_errors = False
         self._erlen_plain_funcs: dict[t.Any, t.Any] = {}
+        self._erlen_lean = False
         # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
@@ -557,6 +564,16 @@ class Flask(Scaffold):
                 or "trap_http_exception" in self.__dict__
             )
             self._erlen_plain_funcs.clear()
+            # The lean path (see _handle_sync) inlines these methods.
+            self._erlen_lean = (
+                not self._erlen_overridden
+                and self._erlen_lazy_url_adapter
+                and not any(
+                    name in self.__dict__
+                    or getattr(type(self), name) is not getattr(Flask, name)
+                    for name in _LEAN_METHODS
+                )
+            )
             self._got_first_request = True
 
     def _websocket_only_endpoints(self) -> set[str]:
@@ -1197,7 +1214,9 @@ class Flask(Scaffold):
 
     # -- the request pipeline -----------------------------------------------
     #
-    # Written twice, on purpose, side by side:
+    # Written twice, on purpose, side by side (and the plain methods a third
+    # time, inlined, as the lean path of _handle_sync, for apps that
+    # override none of them):
     #
     # * The public Flask methods below (full_dispatch_request,
     #   preprocess_request, ...) are plain sync code calling one another as
@@ -1217,8 +1236,10 @@ class Flask(Scaffold):
     # ``yield from``, a plain call ~25 ns: an all-sync request costs about
     # a sixth less through the plain methods than through the steps. The
     # decisions both share are helpers (_run_url_value_preprocessors,
-    # _matched_view, _save_session, _http_error_handler, ...); the tests in
-    # tests/test_pipeline_twins.py run the same apps through both.
+    # _matched_view, _save_session, _http_error_handler, ...), and so are
+    # the lean push and pop of the contexts (ctx.push_lean, ctx.pop_lean);
+    # the tests in tests/test_pipeline_twins.py run the same apps through
+    # all three.
 
     def _sync_callable(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         # What the plain methods call for a user function: ensure_sync's
@@ -1506,8 +1527,104 @@ class Flask(Scaffold):
             self._send("appcontext_tearing_down", exc=exc)
 
     def _handle_sync(self, environ: dict[str, t.Any]) -> Response:
+        # One all-sync request. The lean path: for an app that overrides none
+        # of the methods it inlines (_LEAN_METHODS, decided at the first
+        # request) this is request_context(), push(), full_dispatch_request()
+        # (preprocess_request, dispatch_request, finalize_request,
+        # make_response of a str, process_response) and pop() in one frame,
+        # calling out only for the rare branches. The requests it leaves to
+        # the plain methods (_handle_ctx): a signal receiver or an enclosing
+        # app context to honour, a context to preserve (the debugger, ``with
+        # client``), a binding that may fail or warn (SERVER_NAME, trusted
+        # hosts).
+        # NOTE: the same steps as the plain methods and _handle_gen, in the
+        # same order; tests/test_pipeline_twins.py holds the three alike.
+        # PERF: a Python call costs ~1.5k instructions with its frame and
+        # arguments; a hello request saves ~16k.
+        ctx = _push_lean(self, environ)
+        if not ctx._cv_tokens:
+            return self._handle_ctx(ctx, environ)
+        request = ctx.request
+        after_this = ctx._after_request_functions
+        plain = self._erlen_plain_funcs.get
+        error: BaseException | None = None
+        try:
+            try:
+                ctx._open()
+                # full_dispatch_request()
+                try:
+                    rv = None
+                    func: t.Callable[..., t.Any]
+                    funcs = self.before_request_funcs
+                    # PERF: _before_request_chain's first case, without the call.
+                    for func in (
+                        funcs.get(None, ())
+                        if not self.url_value_preprocessors
+                        and len(funcs) <= (None in funcs)
+                        else self._before_request_chain(request)
+                    ):
+                        try:
+                            call = plain(func) or self._sync_callable(func)
+                        except TypeError:  # an unhashable callable: no lookup
+                            call = self._sync_callable(func)
+                        rv = call()
+                        if rv is not None:
+                            break
+                    else:
+                        view = self._matched_view(request)
+                        if view is None:
+                            rv = self.make_default_options_response()
+                        else:
+                            try:
+                                call = plain(view) or self._sync_callable(view)
+                            except TypeError:  # an unhashable callable
+                                call = self._sync_callable(view)
+                            rv = call(**request.view_args)  # type: ignore[arg-type]
+                except Exception as e:
+                    if (
+                        e.__class__ in _QUIET_ROUTING_ERRORS
+                        and self._erlen_answers_quietly()
+                    ):
+                        rv = e.with_traceback(None)  # see full_dispatch_request
+                    else:
+                        rv = self.handle_user_exception(e)
+                # finalize_request() and process_response()
+                response = (
+                    self.response_class(rv)  # PERF: make_response's first case
+                    if rv.__class__ is str
+                    else self.make_response(rv)
+                )
+                after_funcs = self.after_request_funcs
+                # PERF: _after_request_chain's first case, without the call.
+                after = (
+                    after_funcs.get(None, ())[::-1]
+                    if len(after_funcs) <= (None in after_funcs)
+                    else self._after_request_chain(request)
+                )
+                # NOTE: the after_this_request list itself, iterated as it
+                # grows (as in Flask).
+                for func in chain(after_this, after) if after_this else after:
+                    try:
+                        call = plain(func) or self._sync_callable(func)
+                    except TypeError:  # an unhashable callable: no lookup
+                        call = self._sync_callable(func)
+                    response = call(response)
+                if ctx._session is not None:
+                    self._save_session(ctx, response)
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException:
+                error = sys.exc_info()[1]
+                raise
+            return response
+        finally:
+            if error is not None:
+                error = self._before_pop(environ, error)
+            _pop_lean(ctx, error)
+
+    def _handle_ctx(self, ctx: RequestContext, environ: dict[str, t.Any]) -> Response:
         # One request through the plain methods, as Flask's wsgi_app does.
-        ctx = self.request_context(environ)
         error: BaseException | None = None
         try:
             try:
@@ -1693,7 +1810,8 @@ class Flask(Scaffold):
         inline: bool = True,
         out: list[Response] | None = None,
     ) -> _Gen[Response]:
-        ctx = self.request_context(environ)
+        # Pushed lean, or not pushed yet (see push_lean).
+        ctx = _push_lean(self, environ)
         req = ctx.request
         error: BaseException | None = None
         try:
@@ -1701,7 +1819,8 @@ class Flask(Scaffold):
                 # NOTE: pushing opens the session; a store that waits on I/O
                 # (Redis) is read in a worker thread, off the event loop.
                 off_loop = not inline and self.session_interface.io_bound
-                (yield _Call((ctx.push, (), {}))) if off_loop else ctx.push()
+                push = ctx._open if ctx._cv_tokens else ctx.push
+                (yield _Call((push, (), {}))) if off_loop else push()
                 # full_dispatch_request. NOTE: no _got_first_request store:
                 # both drivers ran _erlen_setup, which set it.
                 try:
@@ -1709,7 +1828,15 @@ class Flask(Scaffold):
                         self._send("request_started")
                     # preprocess_request
                     rv = None
-                    for func in self._before_request_chain(req):
+                    func: t.Callable[..., t.Any]
+                    funcs = self.before_request_funcs
+                    # PERF: _before_request_chain's first case, without the call.
+                    for func in (
+                        funcs.get(None, ())
+                        if not self.url_value_preprocessors
+                        and len(funcs) <= (None in funcs)
+                        else self._before_request_chain(req)
+                    ):
                         try:
                             by_driver = _ASYNC_CACHE[func] is inline
                         except TypeError:  # an unhashable callable
@@ -1758,13 +1885,23 @@ class Flask(Scaffold):
                     )
                 # finalize_request (the twin of _finalize_gen). NOTE: no
                 # _finalizing_failed here: outside the error path it re-raises.
-                response = self.make_response(rv)
+                response = (
+                    self.response_class(rv)  # PERF: make_response's first case
+                    if rv.__class__ is str and self._erlen_lean
+                    else self.make_response(rv)
+                )
                 # process_response
                 # NOTE: the after_this_request list itself, iterated as it
                 # grows (as in Flask).
                 after_this = ctx._after_request_functions
-                funcs = self._after_request_chain(req)
-                for func in chain(after_this, funcs) if after_this else funcs:
+                after_funcs = self.after_request_funcs
+                # PERF: _after_request_chain's first case, without the call.
+                after = (
+                    after_funcs.get(None, ())[::-1]
+                    if len(after_funcs) <= (None in after_funcs)
+                    else self._after_request_chain(req)
+                )
+                for func in chain(after_this, after) if after_this else after:
                     try:
                         by_driver = _ASYNC_CACHE[func] is inline
                     except TypeError:  # an unhashable callable
@@ -1799,7 +1936,7 @@ class Flask(Scaffold):
             ):
                 yield from self._pop_gen(ctx, environ, error, inline)
             else:  # PERF: nothing to run at teardown, nor before the pop
-                ctx.pop(None)
+                _pop_lean(ctx, None)
         # PERF: with ``out``, the response goes there and the generator
         # returns None, so that ``next(gen, default)`` sees it end without
         # a StopIteration being made and caught (about 2k instructions).

@@ -59,6 +59,9 @@ def _pop_own_token(
     )
 
 
+_new_object = object.__new__
+
+
 class _AppCtxGlobals:
     """A plain namespace for data that lives as long as one application context.
 
@@ -394,7 +397,12 @@ class RequestContext:
         else:
             app_ctx = None
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        self._open()
 
+    def _open(self) -> None:
+        # The second half of push(), once the context variables are set:
+        # the session, then the URL.
+        app = self.app
         # PERF: without a session cookie the default interface's session is
         # a new empty one, so it is opened on first use instead, and not at
         # all by the many requests that never touch it. An interface class
@@ -470,3 +478,92 @@ class RequestContext:
             f"<{type(self).__name__} {self.request.url!r}"
             f" [{self.request.method}] of {self.app.name}>"
         )
+
+
+# The lean path's push and pop (see Flask._handle_sync and _handle_gen):
+# what request_context(), push() and pop() do for the common request, with
+# no method layers. The app decides at its first request whether it may use
+# them (Flask._erlen_lean: none of the methods they stand for overridden).
+
+
+def push_lean(app: Flask, environ: dict[str, t.Any]) -> RequestContext:
+    """Return a request context for ``environ``, pushed the lean way if it may be.
+
+    Pushed: both contexts made as their constructors make them for the
+    default binding (the URL adapter made on first use), and set as the
+    current ones; the caller then opens it (:meth:`RequestContext._open`)
+    where errors are handled, and pops it with :func:`pop_lean`. Not pushed
+    (no tokens): made by ``app.request_context()`` or for the request
+    already built, for the caller to push as usual; so a request with a
+    signal receiver or an enclosing app context to honour, a context to
+    preserve (the debugger, ``with client``), or a binding that may fail or
+    warn (SERVER_NAME, trusted hosts).
+    """
+    if (
+        not app._erlen_lean
+        or signals._loaded
+        or _cv_app.get(None) is not None
+        or "erlen.debug.preserve_context" in environ
+    ):
+        return app.request_context(environ)
+    request = app.request_class(environ)
+    config = app.config
+    if (
+        config["SERVER_NAME"] is not None
+        or config["TRUSTED_HOSTS"] is not None
+        or request.trusted_hosts
+    ):
+        return RequestContext(app, environ, request)
+    # NOTE: the fields AppContext.__init__ and RequestContext.__init__ set
+    # (keep them alike); the rest are class defaults.
+    app_ctx = _new_object(AppContext)
+    app_ctx.app = app
+    app_ctx.url_adapter = None
+    app_ctx.g = app.app_ctx_globals_class()
+    app_ctx._cv_tokens = [_cv_app.set(app_ctx)]
+    ctx = _new_object(RequestContext)
+    ctx.app = app
+    ctx.request = request
+    ctx._session = None
+    ctx._after_request_functions = []
+    ctx._cv_tokens = [(_cv_request.set(ctx), app_ctx)]
+    return ctx
+
+
+def pop_lean(ctx: RequestContext, exc: BaseException | None) -> None:
+    """Pop a request context and its app context, as ``ctx.pop(exc)`` does.
+
+    For the lean path's apps (no teardown method overridden): the teardown
+    functions run if there are any. Anything unusual (a context pushed
+    again, or another one left pushed over it, or a signal to send) is left
+    to the plain pop, which sorts it out or says what is wrong.
+    """
+    tokens = ctx._cv_tokens
+    if (
+        len(tokens) == 1
+        and ctx.app._erlen_lean
+        and not signals._loaded
+        and _cv_request.get() is ctx
+    ):
+        app_ctx = tokens[0][1]
+        if (
+            app_ctx is not None
+            and len(app_ctx._cv_tokens) == 1
+            and _cv_app.get() is app_ctx
+        ):
+            app = ctx.app
+            request = ctx.request
+            try:
+                if app.teardown_request_funcs:
+                    app.do_teardown_request(exc)
+                request.close()
+            finally:
+                _cv_request.reset(tokens.pop()[0])
+                request.environ["erlen.request"] = None
+                try:
+                    if app.teardown_appcontext_funcs:
+                        app.do_teardown_appcontext(exc)
+                finally:
+                    _cv_app.reset(app_ctx._cv_tokens.pop())
+            return
+    ctx.pop(exc)
