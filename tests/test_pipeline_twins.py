@@ -25,6 +25,7 @@ from erlen import Flask
 from erlen import g
 from erlen import request
 from erlen import session
+from erlen import signals
 from erlen.testing import Client
 
 Events = list[str]
@@ -238,6 +239,15 @@ def _run(
     builder: Builder, calls: list[tuple[str, str]], path: str, asgi: bool
 ) -> tuple[Flask, list[t.Any]]:
     app, events = _build(builder, path)
+    # Nothing sends the lean path's requests to the plain methods (a signal
+    # receiver left connected by another test would).
+    assert not signals._live
+    if path == "lean":
+
+        def no_plain_methods(ctx: t.Any, environ: t.Any) -> t.NoReturn:
+            raise AssertionError("took the plain methods")
+
+        app._handle_ctx = no_plain_methods  # type: ignore[method-assign]
     answers: list[t.Any] = []
     with Client(app, asgi=asgi) as client:
         for method, path in calls:
@@ -379,3 +389,42 @@ def test_an_overridden_make_response_sees_a_str(
     assert response.headers["X-Made"] == "str"
     assert app._erlen_chain_in_thread is not with_coroutine
     assert not app._erlen_lean
+
+
+def test_the_lean_path_gives_way_to_signal_receivers_only_while_connected() -> None:
+    app = Flask(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    plain_calls: list[str] = []
+    handle_ctx = app._handle_ctx
+
+    def spy(ctx: t.Any, environ: t.Any) -> t.Any:
+        plain_calls.append(environ["PATH_INFO"])
+        return handle_ctx(ctx, environ)
+
+    app._handle_ctx = spy  # type: ignore[method-assign]
+    client = Client(app)
+    seen: list[str] = []
+
+    def started(sender: t.Any, **kwargs: t.Any) -> None:
+        seen.append("started")
+
+    def popped(sender: t.Any, **kwargs: t.Any) -> None:
+        seen.append("popped")
+
+    # A signal looked up (blinker loaded) but no receiver: lean.
+    assert signals.template_rendered is not None
+    assert client.get("/").data == b"index"
+    assert plain_calls == []
+    with signals.request_started.connected_to(started, app):
+        with signals.appcontext_popped.connected_to(popped, app):
+            assert client.get("/").data == b"index"
+    assert seen == ["started", "popped"]
+    assert plain_calls == ["/"]
+    # Disconnected again: lean again.
+    assert client.get("/").data == b"index"
+    assert plain_calls == ["/"]
+    assert seen == ["started", "popped"]

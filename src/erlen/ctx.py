@@ -501,7 +501,7 @@ def push_lean(app: Flask, environ: dict[str, t.Any]) -> RequestContext:
     """
     if (
         not app._erlen_lean
-        or signals._loaded
+        or signals._live
         or _cv_app.get(None) is not None
         or "erlen.debug.preserve_context" in environ
     ):
@@ -542,7 +542,7 @@ def pop_lean(ctx: RequestContext, exc: BaseException | None) -> None:
     if (
         len(tokens) == 1
         and ctx.app._erlen_lean
-        and not signals._loaded
+        and not signals._live
         and _cv_request.get() is ctx
     ):
         app_ctx = tokens[0][1]

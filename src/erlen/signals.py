@@ -53,9 +53,28 @@ _NAMES = {
     "appcontext_popped": "appcontext-popped",
     "message_flashed": "message-flashed",
 }
+# The signals the request pipeline sends itself, between the push and the pop
+# of the contexts (got_request_exception is sent from handle_exception, which
+# every path calls).
+_REQUEST_SIGNALS = (
+    "request_started",
+    "request_finished",
+    "request_tearing_down",
+    "appcontext_pushed",
+    "appcontext_popped",
+    "appcontext_tearing_down",
+)
 
 #: Whether the signals exist (some code has looked one up, e.g. to connect).
 _loaded = False
+#: Whether one of the signals a request sends on its own (_REQUEST_SIGNALS)
+#: has a receiver. PERF: the lean request path (see erlen.ctx.push_lean)
+#: skips those sending steps while none has; an app (or a
+#: test suite) that only imports a signal, or connected and disconnected
+#: again, keeps that path. Set by _recount when a receiver is connected or
+#: disconnected; a weakly held receiver that is garbage collected leaves it
+#: set, which only costs the lean path.
+_live = False
 _load_lock = threading.Lock()
 
 
@@ -74,8 +93,18 @@ def _load() -> None:
         module = globals()
         for attr, name in _NAMES.items():
             module[attr] = namespace.signal(name)
+        for attr in _REQUEST_SIGNALS:
+            signal = module[attr]
+            signal.receiver_connected.connect(_recount, weak=False)
+            signal.receiver_disconnected.connect(_recount, weak=False)
         _signals = namespace
         _loaded = True
+
+
+def _recount(_signal: t.Any, **kwargs: t.Any) -> None:
+    global _live
+    module = globals()
+    _live = any(module[attr].receivers for attr in _REQUEST_SIGNALS)
 
 
 def __getattr__(name: str) -> t.Any:
