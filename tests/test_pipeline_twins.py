@@ -428,3 +428,29 @@ def test_the_lean_path_gives_way_to_signal_receivers_only_while_connected() -> N
     assert client.get("/").data == b"index"
     assert plain_calls == ["/"]
     assert seen == ["started", "popped"]
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize(
+    ("config", "host", "status"),
+    [
+        ({"SERVER_NAME": "example.com"}, "example.com", 200),
+        # Flask 3.1: without subdomain matching, SERVER_NAME does not
+        # restrict the hosts served.
+        ({"SERVER_NAME": "example.com"}, "other.org", 200),
+        ({"TRUSTED_HOSTS": ["example.com"]}, "example.com", 200),
+        ({"TRUSTED_HOSTS": ["example.com"]}, "other.org", 400),
+    ],
+)
+def test_a_binding_that_can_refuse_answers_alike_on_every_path(
+    config: dict[str, t.Any], host: str, status: int, asgi: bool
+) -> None:
+    # The lean contexts leave such a request to the plain push (binding).
+    answers = []
+    for path in ("lean", "methods", "steps"):
+        app, _ = _build(_short_circuit, path)
+        app.config.update(config)
+        response = Client(app, asgi=asgi).get("/", base_url=f"http://{host}")
+        answers.append((response.status_code, response.get_data()))
+    assert answers[0][0] == status
+    assert answers[0] == answers[1] == answers[2]
