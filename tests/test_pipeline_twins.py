@@ -23,6 +23,7 @@ from erlen import after_this_request
 from erlen import Blueprint
 from erlen import Flask
 from erlen import g
+from erlen import jsonify
 from erlen import request
 from erlen import session
 from erlen import signals
@@ -378,6 +379,10 @@ def test_an_overridden_make_response_sees_a_str(
     def index() -> str:
         return "index"
 
+    @app.route("/json")
+    def json() -> t.Any:
+        return jsonify(answer=42)
+
     if with_coroutine:
 
         @app.route("/never")
@@ -386,7 +391,10 @@ def test_an_overridden_make_response_sees_a_str(
 
     with Client(app, asgi=asgi) as client:
         response = client.get("/")
+        json_response = client.get("/json")
     assert response.headers["X-Made"] == "str"
+    assert json_response.headers["X-Made"] == "Response"
+    assert json_response.json == {"answer": 42}
     assert app._erlen_chain_in_thread is not with_coroutine
     assert not app._erlen_lean
 

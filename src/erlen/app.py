@@ -1589,9 +1589,13 @@ class Flask(Scaffold):
                     else:
                         rv = self.handle_user_exception(e)
                 # finalize_request() and process_response()
+                # PERF: make_response's answer to a str and to a response,
+                # the commonest values, without the call.
                 response = (
-                    self.response_class(rv)  # PERF: make_response's first case
+                    self.response_class(rv)
                     if rv.__class__ is str
+                    else rv
+                    if rv.__class__ is self.response_class
                     else self.make_response(rv)
                 )
                 after_funcs = self.after_request_funcs
@@ -1885,9 +1889,15 @@ class Flask(Scaffold):
                     )
                 # finalize_request (the twin of _finalize_gen). NOTE: no
                 # _finalizing_failed here: outside the error path it re-raises.
+                # PERF: make_response's answer to a str and to a response,
+                # the commonest values, without the call (when it is Flask's).
                 response = (
-                    self.response_class(rv)  # PERF: make_response's first case
-                    if rv.__class__ is str and self._erlen_lean
+                    self.make_response(rv)
+                    if not self._erlen_lean
+                    else self.response_class(rv)
+                    if rv.__class__ is str
+                    else rv
+                    if rv.__class__ is self.response_class
                     else self.make_response(rv)
                 )
                 # process_response
