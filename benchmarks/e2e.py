@@ -179,7 +179,29 @@ class Server:
                 self.proc.wait(STOP_TIMEOUT)
 
 
-def start(server: str, app: str, log_dir: str) -> Server:
+def _on_cpus(cpus: set[int] | None) -> t.Callable[[], None] | None:
+    """Return a ``preexec_fn`` confining a child (and its children) to ``cpus``."""
+    if cpus is None:
+        return None
+
+    def confine() -> None:
+        os.sched_setaffinity(0, cpus)
+
+    return confine
+
+
+def pinned_cpus() -> tuple[set[int], set[int]] | None:
+    """Return the server's CPUs and wrk's for ``--pin`` (None with fewer than two).
+
+    The server gets the first CPU this process may use, wrk the others.
+    """
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        return None
+    return {allowed[0]}, set(allowed[1:])
+
+
+def start(server: str, app: str, log_dir: str, cpus: set[int] | None = None) -> Server:
     """Start ``app`` under ``server`` on a free loopback port (not yet ready)."""
     port = _free_port()
     cmd = [part.replace("{port}", str(port)) for part in SERVERS[server][1]]
@@ -200,6 +222,7 @@ def start(server: str, app: str, log_dir: str) -> Server:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_on_cpus(cpus),
         )
     return Server(server, app, port, proc, log_path)
 
@@ -241,7 +264,13 @@ _SOCKET = re.compile(
 _LATENCY = re.compile(r"Latency\s+([\d.]+)(us|ms|s)")
 
 
-def wrk(port: int, ep: c.Endpoint, seconds: float, connections: int) -> dict:
+def wrk(
+    port: int,
+    ep: c.Endpoint,
+    seconds: float,
+    connections: int,
+    cpus: set[int] | None = None,
+) -> dict:
     """Load one endpoint with wrk; return requests/s, errors and mean latency."""
     url = f"http://{HOST}:{port}{ep.path}" + (f"?{ep.query}" if ep.query else "")
     cmd = [
@@ -257,7 +286,12 @@ def wrk(port: int, ep: c.Endpoint, seconds: float, connections: int) -> dict:
     ]
     try:
         out = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=seconds + 30, check=False
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=False,
+            preexec_fn=_on_cpus(cpus),
         )
     except subprocess.TimeoutExpired:
         raise E2EFailure(f"wrk did not finish: {' '.join(cmd)}") from None
@@ -294,10 +328,20 @@ def run(
     connections: int,
     only: set[str] | None = None,
     log: t.Callable[[str], None] = print,
+    pin: bool = False,
 ) -> dict[str, t.Any]:
-    """Start the servers, check them, load them in interleaved rounds."""
+    """Start the servers, check them, load them in interleaved rounds.
+
+    With ``pin``, the servers run on one CPU and wrk on the others, so that
+    the two do not take turns on the same core (see pinned_cpus).
+    """
+    cpus = pinned_cpus() if pin else None
+    server_cpus, wrk_cpus = cpus if cpus is not None else (None, None)
     meta = machine_meta()
     meta.update(
+        pinned=None
+        if cpus is None
+        else {"server": sorted(cpus[0]), "wrk": sorted(cpus[1])},
         kind="e2e",
         rounds=rounds,
         seconds=seconds,
@@ -316,14 +360,14 @@ def run(
             apps = WSGI_APPS if SERVERS[server][0] == "wsgi" else ASGI_APPS
             for app in apps:
                 if only is None or app in only or app.startswith("bare-"):
-                    running.append(start(server, app, log_dir))
+                    running.append(start(server, app, log_dir, server_cpus))
         ready: list[Server] = []
         for srv in running:
             try:
                 wait_ready(srv)
                 for ep in endpoints:
                     ep.verify(*request(srv.port, ep))
-                wrk(srv.port, endpoints[0], 1, connections)  # warm up
+                wrk(srv.port, endpoints[0], 1, connections, wrk_cpus)  # warm up
                 ready.append(srv)
                 log(f"ready {srv.key} on port {srv.port}")
             except Exception as exc:
@@ -337,7 +381,7 @@ def run(
                     if srv.key in failures:
                         continue
                     try:
-                        sample = wrk(srv.port, ep, seconds, connections)
+                        sample = wrk(srv.port, ep, seconds, connections, wrk_cpus)
                     except E2EFailure as exc:
                         failures[srv.key] = str(exc)
                         log(f"FAIL {srv.key}: {exc}")
@@ -425,6 +469,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--output")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="run the servers on the first CPU and wrk on the others",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print(
@@ -453,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         connections=args.connections,
         only=only,
         log=log,
+        pin=args.pin,
     )
     data["meta"]["quick"] = args.quick
     c.RESULTS.mkdir(exist_ok=True)
