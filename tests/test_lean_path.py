@@ -67,7 +67,7 @@ def _answers(
         for method, path in calls:
             try:
                 response = client.open(path, method=method)
-            except Exception as e:  # noqa: BLE001 - compared across kinds
+            except Exception as e:  # compared across kinds
                 out.append((method, path, "raised", type(e).__name__, list(events)))
             else:
                 out.append(
@@ -151,19 +151,18 @@ def _failing_hooks(fw: t.Any, app: t.Any, events: Events) -> None:
         events.append(f"500:{type(getattr(e, 'original_exception', None)).__name__}")
         return "five hundred", 500
 
+    values = {
+        "none": lambda: None,
+        "tuple": lambda: ("made", 201, {"X-Made": "tuple"}),
+        "dict": lambda: {"a": 1},
+        "response": lambda: fw.Response("resp", 202),
+    }
+
     @app.route("/")
     def index() -> t.Any:
         events.append("view")
         kind = fw.request.args.get("view")
-        if kind == "none":
-            return None
-        if kind == "tuple":
-            return "made", 201, {"X-Made": "tuple"}
-        if kind == "dict":
-            return {"a": 1}
-        if kind == "response":
-            return fw.Response("resp", 202)
-        return "index"
+        return values[kind]() if kind in values else "index"
 
 
 _FAILING_CALLS = [
@@ -524,7 +523,7 @@ def test_hooks_on_blueprints_only_answer_alike() -> None:
     _compare(build, [("GET", "/bp/"), ("GET", "/"), ("GET", "/bp/nope")])
 
 
-# -- changes after the first request ------------------------------------------------------
+# -- changes after the first request ------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["lean", "plain", "flask"])
@@ -702,7 +701,9 @@ def test_a_url_map_replaced_after_the_first_request_is_used() -> None:
     matched: list[str] = []
 
     class Recording(erlen.routing.Map):
-        def bind_to_environ(self, environ: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        def bind_to_environ(
+            self, environ: t.Any, *args: t.Any, **kwargs: t.Any
+        ) -> t.Any:
             matched.append(environ["PATH_INFO"])
             return super().bind_to_environ(environ, *args, **kwargs)
 

@@ -584,9 +584,7 @@ class Flask(Scaffold):
             and not url_map.host_matching
             and not self.subdomain_matching
         )
-        self._erlen_quiet_teardown = not (
-            self._erlen_overridden & _TEARDOWN_METHODS
-        )
+        self._erlen_quiet_teardown = not (self._erlen_overridden & _TEARDOWN_METHODS)
         self._erlen_plain_http_errors = not (
             self._erlen_overridden & _HTTP_ERROR_METHODS
             or type(self).trap_http_exception is not Flask.trap_http_exception
@@ -1642,12 +1640,10 @@ class Flask(Scaffold):
                     except TypeError:  # an unhashable callable: no lookup
                         call = self._sync_callable(func)
                     response = call(response)
-                if ctx._session is not None:
-                    self._save_session(ctx, response)
-                # A receiver connected during this request (the lean path
-                # was taken without one).
-                if signals._live:
-                    self._send("request_finished", response=response)
+                # NOTE: request_finished too, for a receiver connected
+                # during this request (the lean path was taken without one).
+                if ctx._session is not None or signals._live:
+                    self._finish_response(ctx, response)
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
