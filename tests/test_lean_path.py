@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import types
 import typing as t
+import warnings
 
 import flask
 import pytest
@@ -54,13 +55,14 @@ def _answers(
     *,
     testing: bool = False,
     with_client: bool = False,
+    asgi: bool = False,
 ) -> tuple[t.Any, list[t.Any]]:
     fw, app = _make(kind)
     app.testing = testing
     app.secret_key = "k"
     events: Events = []
     builder(fw, app, events)
-    client = app.test_client()
+    client = app.test_client(asgi=True) if asgi else app.test_client()
     out: list[t.Any] = []
 
     def run_all() -> None:
@@ -156,6 +158,8 @@ def _failing_hooks(fw: t.Any, app: t.Any, events: Events) -> None:
         "tuple": lambda: ("made", 201, {"X-Made": "tuple"}),
         "dict": lambda: {"a": 1},
         "response": lambda: fw.Response("resp", 202),
+        "generator": lambda: (part for part in ("a", "b")),
+        "bytes": lambda: b"raw",
     }
 
     @app.route("/")
@@ -175,6 +179,9 @@ _FAILING_CALLS = [
     ("GET", "/?view=tuple"),
     ("GET", "/?view=dict"),
     ("GET", "/?view=response"),
+    ("GET", "/?view=generator"),
+    ("GET", "/?view=bytes"),
+    ("HEAD", "/?view=generator"),
     ("GET", "/missing"),
     ("POST", "/"),
 ]
@@ -729,3 +736,86 @@ def test_with_client_pops_preserved_contexts_as_flask_does() -> None:
         app.add_url_rule("/", "index", lambda: "index")
 
     _compare(build, [("GET", "/"), ("GET", "/")], with_client=True)
+
+
+def test_custom_wrapper_classes_answer_alike() -> None:
+    def build(fw: t.Any, app: t.Any, events: Events) -> None:
+        class Req(fw.Request):  # type: ignore[misc,name-defined]
+            @property
+            def shout(self) -> str:
+                return self.path.upper()
+
+        class Resp(fw.Response):  # type: ignore[misc,name-defined]
+            default_mimetype = "text/x-custom"
+
+        class Globals(fw.ctx._AppCtxGlobals):  # type: ignore[misc,name-defined]
+            marker = "custom-g"
+
+        app.request_class = Req
+        app.response_class = Resp
+        app.app_ctx_globals_class = Globals
+
+        @app.after_request
+        def after(response: t.Any) -> t.Any:
+            events.append(f"{type(response).__name__}:{response.mimetype}")
+            return response
+
+        @app.route("/")
+        def index() -> str:
+            return f"{fw.request.shout} {fw.g.marker}"
+
+        @app.route("/resp")
+        def resp() -> t.Any:
+            return Resp("own")
+
+        @app.route("/base")
+        def base() -> t.Any:
+            return fw.Response("base")
+
+    _compare(build, [("GET", "/"), ("GET", "/resp"), ("GET", "/base")])
+
+
+def test_subdomain_matching_answers_alike() -> None:
+    # Not lean (the binding needs SERVER_NAME), compared all the same.
+    def build(fw: t.Any, app: t.Any, events: Events) -> None:
+        app.subdomain_matching = True
+        app.config["SERVER_NAME"] = "example.com"
+        app.add_url_rule("/", "root", lambda: "root")
+        app.add_url_rule("/", "api", lambda: "api", subdomain="api")
+
+    answers: list[t.Any] = []
+    for kind in ("lean", "plain", "flask"):
+        _, app = _make(kind)
+        build(None, app, [])
+        client = app.test_client()
+        with warnings.catch_warnings():
+            # The host that does not match SERVER_NAME warns (both do).
+            warnings.simplefilter("ignore")
+            answers.append(
+                [
+                    (r.status_code, r.get_data() if r.status_code == 200 else b"")
+                    for r in (
+                        client.get("/", base_url="http://example.com"),
+                        client.get("/", base_url="http://api.example.com"),
+                        client.get("/", base_url="http://other.org"),
+                    )
+                ]
+            )
+    assert answers[0] == answers[1] == answers[2]
+
+
+@pytest.mark.parametrize(
+    ("builder", "calls"),
+    [
+        (_failing_hooks, _FAILING_CALLS),
+        (_failing_session, [("GET", "/"), ("GET", "/?open=raise"), ("GET", "/")]),
+        (_nested_contexts, _NESTED_CALLS),
+        (_after_this_and_unhashable, [("GET", "/"), ("GET", "/u")]),
+    ],
+    ids=["failing_hooks", "failing_session", "nested_contexts", "after_this"],
+)
+def test_under_asgi_the_lean_path_answers_as_the_plain_methods(
+    builder: Builder, calls: list[tuple[str, str]]
+) -> None:
+    # Sync views under ASGI: the lean path in a worker thread.
+    _compare(builder, calls, asgi=True, against_flask=False)
