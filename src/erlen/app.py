@@ -153,6 +153,18 @@ _HTTP_ERROR_METHODS = frozenset({"handle_user_exception", "handle_http_exception
 _TEARDOWN_METHODS = frozenset({"do_teardown_request", "do_teardown_appcontext"})
 # The methods besides _PIPELINE_METHODS that the lean path inlines.
 _LEAN_METHODS = ("request_context", "app_context", "make_response")
+# The instance attributes the first request's decisions read (see
+# Flask._erlen_decide): set after it, they are decided on again.
+_DECIDED_ON = frozenset(
+    {
+        *_PIPELINE_METHODS,
+        *_LEAN_METHODS,
+        "create_url_adapter",
+        "trap_http_exception",
+        "url_map",
+        "subdomain_matching",
+    }
+)
 
 
 def _check_websocket_view(view_func: t.Callable[..., t.Any]) -> None:
@@ -538,43 +550,57 @@ class Flask(Scaffold):
         with self._setup_lock:
             if self._got_first_request:
                 return
-            self._erlen_overridden = self._find_overrides()
-            self._erlen_chain_in_thread = (
-                bool(self._erlen_overridden) or not self._has_async_functions()
-            )
-            # An overridden ensure_sync sees every function, as in Flask.
-            self._erlen_wrap_all = "ensure_sync" in self._erlen_overridden
-            # The default binding's fixed part: this class's
-            # create_url_adapter, the Map class itself, no host or subdomain
-            # matching (the config part is read per request).
-            url_map = self.url_map
-            self._erlen_lazy_url_adapter = (
-                "create_url_adapter" not in self.__dict__
-                and type(self).create_url_adapter is Flask.create_url_adapter
-                and type(url_map) is Map
-                and not url_map.host_matching
-                and not self.subdomain_matching
-            )
-            self._erlen_quiet_teardown = not (
-                self._erlen_overridden & _TEARDOWN_METHODS
-            )
-            self._erlen_plain_http_errors = not (
-                self._erlen_overridden & _HTTP_ERROR_METHODS
-                or type(self).trap_http_exception is not Flask.trap_http_exception
-                or "trap_http_exception" in self.__dict__
-            )
-            self._erlen_plain_funcs.clear()
-            # The lean path (see _handle_sync) inlines these methods.
-            self._erlen_lean = (
-                not self._erlen_overridden
-                and self._erlen_lazy_url_adapter
-                and not any(
-                    name in self.__dict__
-                    or getattr(type(self), name) is not getattr(Flask, name)
-                    for name in _LEAN_METHODS
-                )
-            )
+            self._erlen_decide()
             self._got_first_request = True
+
+    if not t.TYPE_CHECKING:  # NOTE: mypy still checks attribute names
+
+        def __setattr__(self, name: str, value: t.Any) -> None:
+            object.__setattr__(self, name, value)
+            # An attribute the first request's decisions read, set on the
+            # instance afterwards (``app.make_response = ...``): decided
+            # again, so that it is honoured from the next request on, as
+            # Flask honours it. PERF: no request sets one of these.
+            if name in _DECIDED_ON and self.__dict__.get("_got_first_request"):
+                with self._setup_lock:
+                    self._erlen_decide()
+
+    def _erlen_decide(self) -> None:
+        # The decisions _erlen_setup makes (the caller holds _setup_lock).
+        self._erlen_overridden = self._find_overrides()
+        self._erlen_chain_in_thread = (
+            bool(self._erlen_overridden) or not self._has_async_functions()
+        )
+        # An overridden ensure_sync sees every function, as in Flask.
+        self._erlen_wrap_all = "ensure_sync" in self._erlen_overridden
+        # The default binding's fixed part: this class's
+        # create_url_adapter, the Map class itself, no host or subdomain
+        # matching (the config part is read per request).
+        url_map = self.url_map
+        self._erlen_lazy_url_adapter = (
+            "create_url_adapter" not in self.__dict__
+            and type(self).create_url_adapter is Flask.create_url_adapter
+            and type(url_map) is Map
+            and not url_map.host_matching
+            and not self.subdomain_matching
+        )
+        self._erlen_quiet_teardown = not (self._erlen_overridden & _TEARDOWN_METHODS)
+        self._erlen_plain_http_errors = not (
+            self._erlen_overridden & _HTTP_ERROR_METHODS
+            or type(self).trap_http_exception is not Flask.trap_http_exception
+            or "trap_http_exception" in self.__dict__
+        )
+        self._erlen_plain_funcs.clear()
+        # The lean path (see _handle_sync) inlines these methods.
+        self._erlen_lean = (
+            not self._erlen_overridden
+            and self._erlen_lazy_url_adapter
+            and not any(
+                name in self.__dict__
+                or getattr(type(self), name) is not getattr(Flask, name)
+                for name in _LEAN_METHODS
+            )
+        )
 
     def _websocket_only_endpoints(self) -> set[str]:
         # The endpoints that only WebSocket rules lead to: their views never
@@ -1379,7 +1405,8 @@ class Flask(Scaffold):
 
     def full_dispatch_request(self) -> Response:
         """Dispatch the request with pre- and post-processing and error handling."""
-        self._got_first_request = True
+        if not self._got_first_request:  # PERF: no __setattr__ call per request
+            self._got_first_request = True
         try:
             if signals._loaded:  # PERF: no call while no signal exists
                 self._send("request_started")
@@ -1613,8 +1640,10 @@ class Flask(Scaffold):
                     except TypeError:  # an unhashable callable: no lookup
                         call = self._sync_callable(func)
                     response = call(response)
-                if ctx._session is not None:
-                    self._save_session(ctx, response)
+                # NOTE: request_finished too, for a receiver connected
+                # during this request (the lean path was taken without one).
+                if ctx._session is not None or signals._live:
+                    self._finish_response(ctx, response)
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
