@@ -722,13 +722,6 @@ def test_a_url_map_replaced_after_the_first_request_is_used() -> None:
     assert matched == ["/"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FlaskClient.open enters the preserved contexts newest first"
-    " (testing.py: self._new_contexts.pop() where Flask pops index 0), so the"
-    " request context pushes a second app context and teardown_appcontext"
-    " runs twice; the plain methods do it too",
-)
 def test_with_client_pops_preserved_contexts_as_flask_does() -> None:
     def build(fw: t.Any, app: t.Any, events: Events) -> None:
         app.teardown_appcontext(lambda exc: events.append("teardown_app"))

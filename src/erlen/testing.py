@@ -2092,8 +2092,11 @@ class FlaskClient(Client):
         response = super().open(
             *args, buffered=buffered, follow_redirects=follow_redirects, **kwargs
         )
-        while self._new_contexts:
-            self._context_stack.enter_context(self._new_contexts.pop())
+        # Oldest first, as they were pushed (the app context, then the
+        # request context), so that closing the stack pops them in reverse.
+        for cm in self._new_contexts:
+            self._context_stack.enter_context(cm)
+        self._new_contexts.clear()
         return response
 
     @contextmanager
