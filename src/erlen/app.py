@@ -1598,7 +1598,14 @@ class Flask(Scaffold):
                         if rv is not None:
                             break
                     else:
-                        view = self._matched_view(request)
+                        # PERF: _matched_view's answer for a matched request
+                        # other than OPTIONS, without the call.
+                        view = (
+                            self._matched_view(request)
+                            if request.routing_exception is not None
+                            or request.method == "OPTIONS"
+                            else self.view_functions[request.url_rule.endpoint]  # type: ignore[union-attr]
+                        )
                         if view is None:
                             rv = self.make_default_options_response()
                         else:
@@ -1885,7 +1892,14 @@ class Flask(Scaffold):
                             break
                     # dispatch_request
                     if rv is None:
-                        view = self._matched_view(req)
+                        # PERF: _matched_view's answer for a matched request
+                        # other than OPTIONS, without the call.
+                        view = (
+                            self._matched_view(req)
+                            if req.routing_exception is not None
+                            or req.method == "OPTIONS"
+                            else self.view_functions[req.url_rule.endpoint]  # type: ignore[union-attr]
+                        )
                         if view is None:
                             rv = self.make_default_options_response()
                         else:
