@@ -650,3 +650,58 @@ def test_test_client_body_without_length_same_as_wsgi(app: erlen.Flask) -> None:
         "/", input_stream=Unseekable(), content_length=5
     )
     assert sized.data == b"b'hello'"
+
+
+class _NoLength(erlen.Response):
+    automatically_set_content_length = False
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_buffered_answers_same_as_wsgi(app: erlen.Flask, method: str) -> None:
+    # The buffered answer sent without get_wsgi_headers() (serve's plain
+    # pass) has WSGI's status, headers and body, whatever the header pairs
+    # (Location rewritten, Content-Length given in any case or missing) and
+    # chunks (str, bytearray) are.
+    answers: dict[str, t.Callable[[], t.Any]] = {
+        "plain": lambda: "body",
+        "location": lambda: erlen.Response("x", 302, {"Location": "/p\u00e4th"}),
+        "content-location": lambda: erlen.Response(
+            "x", headers={"Content-Location": "/\u00e4"}
+        ),
+        "lower-length": lambda: erlen.Response(
+            [b"ab"], headers={"content-length": "2"}
+        ),
+        "no-length": lambda: erlen.Response([b"a", b"bc"]),
+        "no-auto-length": lambda: _NoLength([b"a", b"bc"]),
+        "str-chunks": lambda: erlen.Response(["a", "\u00e9"]),
+        "bytearray": lambda: erlen.Response([bytearray(b"ab")]),
+        "long-value": lambda: erlen.Response("x", headers={"X-Long": "v" * 300}),
+        "no-content": lambda: erlen.Response([b"x"], 204),
+        "not-modified": lambda: erlen.Response([b"x"], 304, {"ETag": '"a"'}),
+    }
+    for name, answer in answers.items():
+        app.add_url_rule(f"/{name}", name, answer, methods=["GET"])
+    client = app.test_client()
+    for name in answers:
+        for _ in range(2):  # the second time from the caches
+            wsgi = client.open(f"/{name}", method=method)
+            sent = _run(app, _scope(f"/{name}", method=method), [_request()])
+            assert sent[0]["status"] == wsgi.status_code, name
+            expected = [
+                (k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in wsgi.headers.to_wsgi_list()
+            ]
+            assert sent[0]["headers"] == expected, name
+            assert _body(sent) == wsgi.get_data(), name
+            assert sent[-1].get("more_body", False) is False
+
+
+def test_build_environ_extensions(app: erlen.Flask) -> None:
+    # Empty or missing extensions preserve nothing.
+    for extra in ({}, {"extensions": {}}, {"extensions": None}):
+        environ = build_environ(_scope(**extra), io.BytesIO())
+        assert "erlen.debug.preserve_context" not in environ
+    environ = build_environ(
+        _scope(extensions={"erlen.preserve_context": True}), io.BytesIO()
+    )
+    assert environ["erlen.debug.preserve_context"] is True
