@@ -695,11 +695,28 @@ async def serve(
                 if chunk.__class__ is not bytes:
                     break
             else:
-                headers = _plain_headers(response, chunks)
-                if headers is not None:
-                    data = (
-                        b"" if environ["REQUEST_METHOD"] == "HEAD" else b"".join(chunks)
-                    )
+                # PERF: get_wsgi_headers()'s pairs in one pass over the
+                # Headers' tuples (cache keys), one lookup each: a pair
+                # whose name is none of Content-Length, Location and
+                # Content-Location is sent as it is (get_wsgi_headers()
+                # would only copy it), a Content-Length pair is noted. A
+                # Location or Content-Location pair (which get_wsgi_headers()
+                # may rewrite) sends the response the general way.
+                plain = _PLAIN_PAIRS.get
+                headers = []
+                has_length = False
+                for pair in response.headers._list:
+                    encoded = plain(pair)
+                    if encoded is None:
+                        encoded = _SEND_LENGTHS.get(pair) or _send_pair(pair)
+                        if encoded is None:
+                            break
+                        has_length = has_length or encoded[0] == b"content-length"
+                    headers.append(encoded)
+                else:
+                    data = b"".join(chunks)
+                    if not has_length and response.automatically_set_content_length:
+                        headers.append((b"content-length", b"%d" % len(data)))
                     await send(
                         {
                             "type": "http.response.start",
@@ -707,7 +724,14 @@ async def serve(
                             "headers": headers,
                         }
                     )
-                    await send({"type": "http.response.body", "body": data})
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": b""
+                            if environ["REQUEST_METHOD"] == "HEAD"
+                            else data,
+                        }
+                    )
                     return
         await send_response(response, environ, send, context, receive)
     finally:
@@ -773,36 +797,6 @@ _HEADER_PAIR_MAX_VALUE = 200
 _PLAIN_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 #: The same for Content-Length pairs.
 _SEND_LENGTHS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
-
-
-def _plain_headers(
-    response: Response, chunks: list[bytes]
-) -> list[tuple[bytes, bytes]] | None:
-    """Return get_wsgi_headers()'s pairs in ASGI's form for serve()'s fast path.
-
-    For a buffered ``response`` of bytes ``chunks`` with a status that has
-    a body; None if a pair needs get_wsgi_headers() itself.
-    """
-    # PERF: one pass over the pairs (a Headers' tuples: cache keys), each
-    # one lookup: a pair whose name is none of Content-Length, Location and
-    # Content-Location is sent as it is (get_wsgi_headers() would only copy
-    # it), a Content-Length pair is noted. A Location or Content-Location
-    # pair (which get_wsgi_headers() may rewrite) gives None.
-    plain = _PLAIN_PAIRS.get
-    headers = []
-    has_length = False
-    for pair in response.headers._list:
-        encoded = plain(pair)
-        if encoded is None:
-            encoded = _SEND_LENGTHS.get(pair) or _send_pair(pair)
-            if encoded is None:
-                return None
-            if encoded[0] == b"content-length":
-                has_length = True
-        headers.append(encoded)
-    if not has_length and response.automatically_set_content_length:
-        headers.append((b"content-length", b"%d" % sum(map(len, chunks))))
-    return headers
 
 
 def _send_pair(pair: tuple[str, str]) -> tuple[bytes, bytes] | None:
