@@ -179,7 +179,8 @@ def test_no_receive_for_a_request_without_a_body(
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 200
     assert _body(sent) == b"ok"
-    assert seen == [("BytesIO", b"")]
+    # The shared empty input (a read-only BytesIO).
+    assert seen == [("_NoBody", b"")]
 
 
 @pytest.mark.parametrize(
@@ -672,6 +673,8 @@ def test_buffered_answers_same_as_wsgi(app: erlen.Flask, method: str) -> None:
             [b"ab"], headers={"content-length": "2"}
         ),
         "no-length": lambda: erlen.Response([b"a", b"bc"]),
+        "one-chunk-no-length": lambda: erlen.Response([b"abc"]),
+        "one-chunk-no-auto-length": lambda: _NoLength([b"abc"]),
         "no-auto-length": lambda: _NoLength([b"a", b"bc"]),
         "str-chunks": lambda: erlen.Response(["a", "\u00e9"]),
         "bytearray": lambda: erlen.Response([bytearray(b"ab")]),
@@ -705,3 +708,44 @@ def test_build_environ_extensions(app: erlen.Flask) -> None:
         _scope(extensions={"erlen.preserve_context": True}), io.BytesIO()
     )
     assert environ["erlen.debug.preserve_context"] is True
+
+
+def test_shared_empty_input_reads_as_a_new_one(app: erlen.Flask) -> None:
+    # A request without a body reads from a shared empty stream: empty
+    # wherever it is read from, never written to, never closed or moved.
+    streams: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        stream = erlen.request.environ["wsgi.input"]
+        streams.append(stream)
+        assert isinstance(stream, io.BytesIO)
+        assert stream.read() == b""
+        assert stream.read(10) == b""
+        assert stream.readline() == b""
+        assert stream.readlines() == []
+        assert stream.readable()
+        assert stream.seekable()
+        assert not stream.writable()
+        for write in (
+            lambda: stream.write(b"x"),
+            lambda: stream.writelines([b"x"]),
+            lambda: stream.truncate(0),
+        ):
+            with pytest.raises(io.UnsupportedOperation):
+                write()
+        assert stream.seek(5) == 5
+        assert stream.tell() == 0
+        assert stream.seek(0, io.SEEK_END) == 0
+        with pytest.raises(ValueError, match="negative"):
+            stream.seek(-1)
+        stream.close()
+        assert not stream.closed
+        assert stream.getvalue() == b""
+        return "ok"
+
+    for _ in range(2):
+        sent = _run(app, _scope(), [])
+        assert _body(sent) == b"ok"
+    assert streams[0] is streams[1]
+    assert not streams[0].closed
