@@ -179,7 +179,8 @@ def test_no_receive_for_a_request_without_a_body(
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 200
     assert _body(sent) == b"ok"
-    assert seen == [("BytesIO", b"")]
+    # The shared empty input (a read-only BytesIO).
+    assert seen == [("_NoBody", b"")]
 
 
 @pytest.mark.parametrize(
@@ -650,3 +651,101 @@ def test_test_client_body_without_length_same_as_wsgi(app: erlen.Flask) -> None:
         "/", input_stream=Unseekable(), content_length=5
     )
     assert sized.data == b"b'hello'"
+
+
+class _NoLength(erlen.Response):
+    automatically_set_content_length = False
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_buffered_answers_same_as_wsgi(app: erlen.Flask, method: str) -> None:
+    # The buffered answer sent without get_wsgi_headers() (serve's plain
+    # pass) has WSGI's status, headers and body, whatever the header pairs
+    # (Location rewritten, Content-Length given in any case or missing) and
+    # chunks (str, bytearray) are.
+    answers: dict[str, t.Callable[[], t.Any]] = {
+        "plain": lambda: "body",
+        "location": lambda: erlen.Response("x", 302, {"Location": "/p\u00e4th"}),
+        "content-location": lambda: erlen.Response(
+            "x", headers={"Content-Location": "/\u00e4"}
+        ),
+        "lower-length": lambda: erlen.Response(
+            [b"ab"], headers={"content-length": "2"}
+        ),
+        "no-length": lambda: erlen.Response([b"a", b"bc"]),
+        "one-chunk-no-length": lambda: erlen.Response([b"abc"]),
+        "one-chunk-no-auto-length": lambda: _NoLength([b"abc"]),
+        "no-auto-length": lambda: _NoLength([b"a", b"bc"]),
+        "str-chunks": lambda: erlen.Response(["a", "\u00e9"]),
+        "bytearray": lambda: erlen.Response([bytearray(b"ab")]),
+        "long-value": lambda: erlen.Response("x", headers={"X-Long": "v" * 300}),
+        "no-content": lambda: erlen.Response([b"x"], 204),
+        "not-modified": lambda: erlen.Response([b"x"], 304, {"ETag": '"a"'}),
+    }
+    for name, answer in answers.items():
+        app.add_url_rule(f"/{name}", name, answer, methods=["GET"])
+    client = app.test_client()
+    for name in answers:
+        for _ in range(2):  # the second time from the caches
+            wsgi = client.open(f"/{name}", method=method)
+            sent = _run(app, _scope(f"/{name}", method=method), [_request()])
+            assert sent[0]["status"] == wsgi.status_code, name
+            expected = [
+                (k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in wsgi.headers.to_wsgi_list()
+            ]
+            assert sent[0]["headers"] == expected, name
+            assert _body(sent) == wsgi.get_data(), name
+            assert sent[-1].get("more_body", False) is False
+
+
+def test_build_environ_extensions(app: erlen.Flask) -> None:
+    # Empty or missing extensions preserve nothing.
+    for extra in ({}, {"extensions": {}}, {"extensions": None}):
+        environ = build_environ(_scope(**extra), io.BytesIO())
+        assert "erlen.debug.preserve_context" not in environ
+    environ = build_environ(
+        _scope(extensions={"erlen.preserve_context": True}), io.BytesIO()
+    )
+    assert environ["erlen.debug.preserve_context"] is True
+
+
+def test_shared_empty_input_reads_as_a_new_one(app: erlen.Flask) -> None:
+    # A request without a body reads from a shared empty stream: empty
+    # wherever it is read from, never written to, never closed or moved.
+    streams: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        stream = erlen.request.environ["wsgi.input"]
+        streams.append(stream)
+        assert isinstance(stream, io.BytesIO)
+        assert stream.read() == b""
+        assert stream.read(10) == b""
+        assert stream.readline() == b""
+        assert stream.readlines() == []
+        assert stream.readable()
+        assert stream.seekable()
+        assert not stream.writable()
+        for write in (
+            lambda: stream.write(b"x"),
+            lambda: stream.writelines([b"x"]),
+            lambda: stream.truncate(0),
+        ):
+            with pytest.raises(io.UnsupportedOperation):
+                write()
+        assert stream.seek(5) == 5
+        assert stream.tell() == 0
+        assert stream.seek(0, io.SEEK_END) == 0
+        with pytest.raises(ValueError, match="negative"):
+            stream.seek(-1)
+        stream.close()
+        assert not stream.closed
+        assert stream.getvalue() == b""
+        return "ok"
+
+    for _ in range(2):
+        sent = _run(app, _scope(), [])
+        assert _body(sent) == b"ok"
+    assert streams[0] is streams[1]
+    assert not streams[0].closed
