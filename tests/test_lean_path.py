@@ -812,3 +812,44 @@ def test_under_asgi_the_lean_path_answers_as_the_plain_methods(
 ) -> None:
     # Sync views under ASGI: the lean path in a worker thread.
     _compare(builder, calls, asgi=True, against_flask=False)
+
+
+def test_asgi_app_and_wsgi_app_wrapped_after_the_first_request_serve_asgi() -> None:
+    # __call__ skips asgi_app while neither it nor wsgi_app is replaced; a
+    # replacement set later is honoured from the next request on.
+    app = erlen.Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "index")
+    client = erlen.testing.Client(app, asgi=True)
+    assert client.get("/").data == b"index"
+    assert app._erlen_plain_asgi
+
+    inner_asgi = app.asgi_app
+
+    async def tagging_asgi(scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        async def tagged_send(message: t.Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (b"x-asgi", b"1")]
+            await send(message)
+
+        await inner_asgi(scope, receive, tagged_send)
+
+    app.asgi_app = tagging_asgi  # type: ignore[method-assign,assignment]
+    assert not app._erlen_plain_asgi
+    assert client.get("/").headers["X-Asgi"] == "1"
+
+    del app.asgi_app
+    app._erlen_decide()
+    assert app._erlen_plain_asgi
+    inner_wsgi = app.wsgi_app
+
+    def tagging_wsgi(environ: t.Any, start_response: t.Any) -> t.Any:
+        def tagged_start(status: str, headers: t.Any, exc_info: t.Any = None) -> t.Any:
+            return start_response(status, [*headers, ("X-Wsgi", "1")], exc_info)
+
+        return inner_wsgi(environ, tagged_start)
+
+    app.wsgi_app = tagging_wsgi  # type: ignore[method-assign]
+    assert not app._erlen_plain_asgi
+    response = client.get("/")
+    assert response.data == b"index"
+    assert response.headers["X-Wsgi"] == "1"

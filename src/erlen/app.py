@@ -163,6 +163,8 @@ _DECIDED_ON = frozenset(
         "trap_http_exception",
         "url_map",
         "subdomain_matching",
+        "asgi_app",
+        "wsgi_app",
     }
 )
 
@@ -433,6 +435,7 @@ class Flask(Scaffold):
         self._erlen_plain_http_errors = False
         self._erlen_plain_funcs: dict[t.Any, t.Any] = {}
         self._erlen_lean = False
+        self._erlen_plain_asgi = False
         # NOTE: Flask seeds every scaffold with it; erlen adds it once, here.
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
@@ -591,6 +594,13 @@ class Flask(Scaffold):
             or "trap_http_exception" in self.__dict__
         )
         self._erlen_plain_funcs.clear()
+        # Whether __call__ may serve ASGI without the asgi_app call: neither
+        # it nor wsgi_app (which serve() would run) replaced or overridden.
+        self._erlen_plain_asgi = not any(
+            name in self.__dict__
+            or getattr(type(self), name) is not getattr(Flask, name)
+            for name in ("asgi_app", "wsgi_app")
+        )
         # The lean path (see _handle_sync) inlines these methods.
         self._erlen_lean = (
             not self._erlen_overridden
@@ -2287,6 +2297,10 @@ class Flask(Scaffold):
         """
         # PERF: named parameters, not ``*args``: no tuple packed and unpacked.
         if send is not None:
+            if self._erlen_plain_asgi:
+                # PERF: asgi_app's coroutine without its call (decided at the
+                # first request, and again if asgi_app or wsgi_app is set).
+                return _asgi.serve(self, environ, start_response, send, None)
             return self.asgi_app(environ, start_response, send)
         return self.wsgi_app(environ, start_response)
 

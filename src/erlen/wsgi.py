@@ -136,7 +136,6 @@ def respond(
                 # create and step through, no wrapper), and the header list
                 # without a Headers object around it. The same private fields
                 # get_app_iter/get_wsgi_response read.
-                # The header pass is _plain_wsgi_headers(), shared with ASGI.
                 headers: list[tuple[str, str]] | None = None
                 if response._status_code in _NO_BODY_STATUSES:
                     body = ()
