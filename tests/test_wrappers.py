@@ -383,8 +383,41 @@ def test_urlencoded_body_read_from_environ(change: str) -> None:
     assert request.stream.read() == b""
     # Only the read from the environ leaves content_length unread; headers
     # already made over the same environ do not stop it.
-    fast = change in ("none", "headers read")
+    fast = change in ("none", "headers read", "raw headers")
     assert ("content_length" in request.__dict__) == (not fast)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ([(b"Content-Type", b"URL"), (b"CONTENT-LENGTH", b"LEN")], "fast"),
+        ([(b"content-type", b"URL"), (b"content-type", b"text/plain")], "fast"),
+        ([(b"content-type", b"text/plain"), (b"content-type", b"URL")], {}),
+        ([(b"content-type", b"URL"), (b"transfer-encoding", b"gzip")], "slow"),
+        ([(b"content-type", b"URL"), (b"content-length", b" LEN")], "slow"),
+        ([(b"content-type", b"URL; charset=utf-8")], "slow"),
+        ([(b"content_type", b"URL")], {}),
+        ([(b"x-other", b"1")], {}),
+    ],
+)
+def test_urlencoded_body_from_raw_headers(
+    raw: list[tuple[bytes, bytes]], expected: t.Any
+) -> None:
+    for headers_first in (False, True):
+        environ = _form_environ()
+        url = environ["CONTENT_TYPE"].encode()
+        length = environ["CONTENT_LENGTH"].encode()
+        received = [(k, v.replace(b"URL", url).replace(b"LEN", length)) for k, v in raw]
+        if not any(k.lower() == b"content-length" for k, _ in received):
+            received.append((b"content-length", length))
+        environ["erlen.raw_headers"] = received
+        request = erlen.Request(environ)
+        if headers_first:
+            request.headers  # noqa: B018
+        form = request.form.to_dict()
+        assert form == ({"a": "1", "b": "é"} if isinstance(expected, str) else {})
+        fast = expected == "fast" and not headers_first
+        assert ("content_length" in request.__dict__) == (not fast)
 
 
 def test_urlencoded_body_lengths_from_environ() -> None:

@@ -24,6 +24,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 _new_object = object.__new__
 _URLENCODED = "application/x-www-form-urlencoded"
+_URLENCODED_BYTES = _URLENCODED.encode()
 
 # A blueprint's name and its parents' names, by name (see Request.blueprints).
 _blueprint_paths: dict[str, list[str]] = {}
@@ -52,6 +53,26 @@ def _server_from_environ(
         return name, int(port) if port else None
     except ValueError:
         return name, None
+
+
+def _raw_urlencoded_length(raw: t.Iterable[tuple[bytes, bytes]]) -> str | None:
+    # The Content-Length of an ASGI request's raw headers (the first of each
+    # name, as Headers.get reads them) if the Content-Type is exactly the
+    # urlencoded one and no Transfer-Encoding is sent; None otherwise.
+    ctype = length = None
+    for name, value in raw:
+        name = name.lower()
+        if name == b"content-type":
+            if ctype is None:
+                ctype = value
+        elif name == b"content-length":
+            if length is None:
+                length = value
+        elif name == b"transfer-encoding":
+            return None
+    if length is None or ctype != _URLENCODED_BYTES:
+        return None
+    return length.decode("latin-1")
 
 
 class Request(_SansIORequest):
@@ -275,24 +296,33 @@ class Request(_SansIORequest):
         self._max_json_depth = value
 
     def _erlen_urlencoded_body(self) -> tuple[int, t.IO[bytes]] | None:
-        environ = self.environ
         d = self.__dict__
-        headers = d.get("headers")
         if (
             self._erlen_plain_body
-            and (
-                headers is None
-                or (headers.__class__ is EnvironHeaders and headers.environ is environ)
-            )
-            and "erlen.raw_headers" not in environ
             and "content_length" not in d
             and "input_stream" not in d
-            and environ.get("CONTENT_TYPE") == _URLENCODED
-            and "HTTP_TRANSFER_ENCODING" not in environ
         ):
-            # PERF: the environ read as the headers, content_length and
-            # input_stream properties would read it, without making them.
-            length = environ.get("CONTENT_LENGTH")
+            # PERF: the Content-Type, Content-Length and Transfer-Encoding
+            # read as the headers and content_length properties would read
+            # them, without making them (the request's Headers cost most).
+            environ = self.environ
+            headers = d.get("headers")
+            raw = environ.get("erlen.raw_headers")
+            length: str | None = None
+            if raw is None:
+                if (
+                    headers is None
+                    or (
+                        headers.__class__ is EnvironHeaders
+                        and headers.environ is environ
+                    )
+                ) and (
+                    environ.get("CONTENT_TYPE") == _URLENCODED
+                    and "HTTP_TRANSFER_ENCODING" not in environ
+                ):
+                    length = environ.get("CONTENT_LENGTH")
+            elif headers is None:
+                length = _raw_urlencoded_length(raw)
             if length is not None and length.isdigit() and length.isascii():
                 stream: t.IO[bytes] | None = environ.get("wsgi.input")
                 return int(length), BytesIO() if stream is None else stream
