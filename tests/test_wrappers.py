@@ -383,7 +383,7 @@ def test_urlencoded_body_read_from_environ(change: str) -> None:
     assert request.stream.read() == b""
     # Only the read from the environ leaves content_length unread; headers
     # already made over the same environ do not stop it.
-    fast = change in ("none", "headers read", "raw headers")
+    fast = change in ("none", "headers read", "raw headers", "parameters")
     assert ("content_length" in request.__dict__) == (not fast)
 
 
@@ -395,7 +395,8 @@ def test_urlencoded_body_read_from_environ(change: str) -> None:
         ([(b"content-type", b"text/plain"), (b"content-type", b"URL")], {}),
         ([(b"content-type", b"URL"), (b"transfer-encoding", b"gzip")], "slow"),
         ([(b"content-type", b"URL"), (b"content-length", b" LEN")], "slow"),
-        ([(b"content-type", b"URL; charset=utf-8")], "slow"),
+        ([(b"content-type", b"URL; charset=utf-8")], "fast"),
+        ([(b"transfer-encoding", b"gzip"), (b"content-type", b"URL")], "slow"),
         ([(b"content_type", b"URL")], {}),
         ([(b"x-other", b"1")], {}),
     ],
@@ -450,3 +451,23 @@ def test_form_limits_from_config(app: erlen.Flask, client: Client) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = 5
     assert client.post("/", data={"a": "1"}).status_code == 200
     assert client.post("/", data={"a": "123456"}).status_code == 413
+
+
+@pytest.mark.parametrize("asgi", [False, True])
+@pytest.mark.parametrize("ctype", [None, "", "application/json", "text/plain; a=1"])
+def test_other_bodies_are_told_apart_without_headers(
+    asgi: bool, ctype: str | None
+) -> None:
+    environ = _environ(method="POST", data=b"{}")
+    environ.pop("CONTENT_TYPE", None)
+    raw = [(b"content-length", b"2")]
+    if ctype is not None:
+        environ["CONTENT_TYPE"] = ctype
+        raw.append((b"content-type", ctype.encode()))
+    if asgi:
+        environ["erlen.raw_headers"] = raw
+    request = erlen.Request(environ)
+    assert request._erlen_urlencoded_body() is None
+    assert "headers" not in request.__dict__
+    assert request.form == {}
+    assert request.get_data() == b"{}"

@@ -24,7 +24,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 _new_object = object.__new__
 _URLENCODED = "application/x-www-form-urlencoded"
-_URLENCODED_BYTES = _URLENCODED.encode()
 
 # A blueprint's name and its parents' names, by name (see Request.blueprints).
 _blueprint_paths: dict[str, list[str]] = {}
@@ -55,24 +54,25 @@ def _server_from_environ(
         return name, None
 
 
-def _raw_urlencoded_length(raw: t.Iterable[tuple[bytes, bytes]]) -> str | None:
-    # The Content-Length of an ASGI request's raw headers (the first of each
-    # name, as Headers.get reads them) if the Content-Type is exactly the
-    # urlencoded one and no Transfer-Encoding is sent; None otherwise.
+def _raw_body_headers(
+    raw: t.Iterable[tuple[bytes, bytes]],
+) -> tuple[str | None, str | None, bool]:
+    # The Content-Type and Content-Length of an ASGI request's raw headers
+    # (the first of each name, as Headers.get reads them), and whether a
+    # Transfer-Encoding was sent.
     ctype = length = None
+    chunked = False
     for name, value in raw:
         name = name.lower()
         if name == b"content-type":
             if ctype is None:
-                ctype = value
+                ctype = value.decode("latin-1")
         elif name == b"content-length":
             if length is None:
-                length = value
+                length = value.decode("latin-1")
         elif name == b"transfer-encoding":
-            return None
-    if length is None or ctype != _URLENCODED_BYTES:
-        return None
-    return length.decode("latin-1")
+            chunked = True
+    return ctype, length, chunked
 
 
 class Request(_SansIORequest):
@@ -297,35 +297,42 @@ class Request(_SansIORequest):
 
     def _erlen_urlencoded_body(self) -> tuple[int, t.IO[bytes]] | None:
         d = self.__dict__
+        environ = self.environ
+        headers = d.get("headers")
+        raw = environ.get("erlen.raw_headers")
+        if not self._erlen_plain_body or (
+            headers is not None
+            and (
+                raw is not None
+                or headers.__class__ is not EnvironHeaders
+                or headers.environ is not environ
+            )
+        ):
+            return super()._erlen_urlencoded_body()
+        # PERF: the Content-Type, Content-Length and Transfer-Encoding read
+        # as the headers, mimetype and content_length properties would read
+        # them, without making them (the request's headers cost the most).
+        if raw is None:
+            ctype = environ.get("CONTENT_TYPE")
+        else:
+            ctype, length, chunked = _raw_body_headers(raw)
+        if ctype != _URLENCODED and (
+            not ctype or ctype.partition(";")[0].strip(" \t").lower() != _URLENCODED
+        ):
+            return None
+        if raw is None:
+            length = environ.get("CONTENT_LENGTH")
+            chunked = "HTTP_TRANSFER_ENCODING" in environ
         if (
-            self._erlen_plain_body
+            length is not None
+            and not chunked
             and "content_length" not in d
             and "input_stream" not in d
+            and length.isdigit()
+            and length.isascii()
         ):
-            # PERF: the Content-Type, Content-Length and Transfer-Encoding
-            # read as the headers and content_length properties would read
-            # them, without making them (the request's Headers cost most).
-            environ = self.environ
-            headers = d.get("headers")
-            raw = environ.get("erlen.raw_headers")
-            length: str | None = None
-            if raw is None:
-                if (
-                    headers is None
-                    or (
-                        headers.__class__ is EnvironHeaders
-                        and headers.environ is environ
-                    )
-                ) and (
-                    environ.get("CONTENT_TYPE") == _URLENCODED
-                    and "HTTP_TRANSFER_ENCODING" not in environ
-                ):
-                    length = environ.get("CONTENT_LENGTH")
-            elif headers is None:
-                length = _raw_urlencoded_length(raw)
-            if length is not None and length.isdigit() and length.isascii():
-                stream: t.IO[bytes] | None = environ.get("wsgi.input")
-                return int(length), BytesIO() if stream is None else stream
+            stream: t.IO[bytes] | None = environ.get("wsgi.input")
+            return int(length), BytesIO() if stream is None else stream
         return super()._erlen_urlencoded_body()
 
     def _erlen_form_limits(self) -> tuple[int | None, int | None, int | None]:

@@ -739,11 +739,13 @@ class Request:
             # PERF: not overridden, so it is default_stream_factory; passing
             # that lets the parser keep small files in memory without it.
             factory = default_stream_factory
+        # PERF: the three limits in one call (one config lookup in an app).
+        max_length, max_size, max_parts = self._erlen_form_limits()
         return self.form_data_parser_class(
             stream_factory=factory,
-            max_form_memory_size=self.max_form_memory_size,
-            max_content_length=self.max_content_length,
-            max_form_parts=self.max_form_parts,
+            max_form_memory_size=max_size,
+            max_content_length=max_length,
+            max_form_parts=max_parts,
             cls=self.parameter_storage_class,
         )
 
@@ -766,7 +768,10 @@ class Request:
         They are :attr:`max_content_length`, :attr:`max_form_memory_size` and
         :attr:`max_form_parts`.
         """
-        return self.max_content_length, self.max_form_memory_size, self.max_form_parts
+        # In the order make_form_data_parser has always read them.
+        size = self.max_form_memory_size
+        length = self.max_content_length
+        return length, size, self.max_form_parts
 
     def _erlen_finish_form_read(
         self, stream: t.IO[bytes], length: int, body: bytes, error: Exception | None
