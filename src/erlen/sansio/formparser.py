@@ -248,8 +248,9 @@ def _decode_form_fields(body: bytes) -> list[str] | None:
     raw = a2b_qp(body.translate(_FORM_TABLE))
     # A "%" that does not start an escape stays a "=" in a2b_qp's output,
     # except at the very end, where it is dropped. Without either, every
-    # escape was well-formed; with one (or a "%3D"), the lengths tell: each
-    # escape is 3 bytes that decode to 1, anything else decodes shorter.
+    # escape was well-formed; with one (or a decoded "%3D"), the lengths
+    # tell: a well-formed escape turns 3 bytes into 1, a malformed "%" (a
+    # trailing one, "%%", "%zz") loses at most one byte.
     if (body[-1] == 37 or raw.find(b"=") >= 0) and len(raw) + (
         body.count(b"%") << 1
     ) != len(body):
