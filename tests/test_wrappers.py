@@ -286,3 +286,188 @@ def test_response_defaults(app: erlen.Flask) -> None:
         assert response.max_cookie_size == 10
         with pytest.warns(UserWarning, match="cookie"):
             response.set_cookie("k", "v" * 20)
+
+
+class OwnPartsRequest(erlen.Request):
+    @property
+    def max_form_parts(self) -> int | None:
+        return 2
+
+
+def test_form_limits_read_together(app: erlen.Flask) -> None:
+    def check(request: erlen.Request) -> None:
+        assert request._erlen_form_limits() == (
+            request.max_content_length,
+            request.max_form_memory_size,
+            request.max_form_parts,
+        )
+
+    assert not OwnPartsRequest._erlen_plain_limits
+    for cls in (erlen.Request, OwnPartsRequest):
+        request = cls(_environ())
+        check(request)
+        with app.app_context():
+            check(request)
+            app.config.update(
+                MAX_CONTENT_LENGTH=10, MAX_FORM_MEMORY_SIZE=20, MAX_FORM_PARTS=30
+            )
+            check(request)
+            request.max_content_length = 1
+            check(request)
+            request.max_form_memory_size = 2
+            request._max_form_parts = 3
+            check(request)
+            del app.config["MAX_FORM_PARTS"]
+            request._max_form_parts = None
+            check(request)
+        app.config.update(
+            MAX_CONTENT_LENGTH=None, MAX_FORM_MEMORY_SIZE=500_000, MAX_FORM_PARTS=1000
+        )
+
+
+class OwnHeadersRequest(erlen.Request):
+    @property
+    def headers(self) -> t.Any:
+        return erlen.Request.headers.func(self)  # type: ignore[attr-defined]
+
+
+def _form_environ(**kwargs: t.Any) -> dict[str, t.Any]:
+    return _environ(method="POST", data={"a": "1", "b": "é"}, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "none",
+        "headers read",
+        "content_length read",
+        "input_stream read",
+        "raw headers",
+        "chunked",
+        "odd length",
+        "no input",
+        "parameters",
+        "own headers",
+    ],
+)
+def test_urlencoded_body_read_from_environ(change: str) -> None:
+    environ = _form_environ()
+    cls: type[erlen.Request] = erlen.Request
+    expected = {"a": "1", "b": "é"}
+    if change == "raw headers":
+        environ["erlen.raw_headers"] = [
+            (b"content-type", environ["CONTENT_TYPE"].encode()),
+            (b"content-length", environ["CONTENT_LENGTH"].encode()),
+        ]
+    elif change == "chunked":
+        environ["HTTP_TRANSFER_ENCODING"] = "gzip"
+    elif change == "odd length":
+        environ["CONTENT_LENGTH"] = " " + environ["CONTENT_LENGTH"]
+    elif change == "no input":
+        del environ["wsgi.input"]
+        expected = {}
+    elif change == "parameters":
+        environ["CONTENT_TYPE"] += "; charset=utf-8"
+    elif change == "own headers":
+        cls = OwnHeadersRequest
+        assert not cls._erlen_plain_body
+    request = cls(environ)
+    if change.endswith(" read"):
+        getattr(request, change.split()[0])
+    if change == "no input":
+        # No body behind a Content-Length: the client went away.
+        with pytest.raises(BadRequest):
+            request.form  # noqa: B018
+        return
+    assert request.form.to_dict() == expected
+    assert request.stream.read() == b""
+    # Only the read from the environ leaves content_length unread; headers
+    # already made over the same environ do not stop it.
+    fast = change in ("none", "headers read", "raw headers", "parameters")
+    assert ("content_length" in request.__dict__) == (not fast)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ([(b"Content-Type", b"URL"), (b"CONTENT-LENGTH", b"LEN")], "fast"),
+        ([(b"content-type", b"URL"), (b"content-type", b"text/plain")], "fast"),
+        ([(b"content-type", b"text/plain"), (b"content-type", b"URL")], {}),
+        ([(b"content-type", b"URL"), (b"transfer-encoding", b"gzip")], "slow"),
+        ([(b"content-type", b"URL"), (b"content-length", b" LEN")], "slow"),
+        ([(b"content-type", b"URL; charset=utf-8")], "fast"),
+        ([(b"transfer-encoding", b"gzip"), (b"content-type", b"URL")], "slow"),
+        ([(b"content_type", b"URL")], {}),
+        ([(b"x-other", b"1")], {}),
+    ],
+)
+def test_urlencoded_body_from_raw_headers(
+    raw: list[tuple[bytes, bytes]], expected: t.Any
+) -> None:
+    for headers_first in (False, True):
+        environ = _form_environ()
+        url = environ["CONTENT_TYPE"].encode()
+        length = environ["CONTENT_LENGTH"].encode()
+        received = [(k, v.replace(b"URL", url).replace(b"LEN", length)) for k, v in raw]
+        if not any(k.lower() == b"content-length" for k, _ in received):
+            received.append((b"content-length", length))
+        environ["erlen.raw_headers"] = received
+        request = erlen.Request(environ)
+        if headers_first:
+            request.headers  # noqa: B018
+        form = request.form.to_dict()
+        assert form == ({"a": "1", "b": "é"} if isinstance(expected, str) else {})
+        fast = expected == "fast" and not headers_first
+        assert ("content_length" in request.__dict__) == (not fast)
+
+
+def test_urlencoded_body_lengths_from_environ() -> None:
+    environ = _form_environ()
+    del environ["CONTENT_LENGTH"]
+    assert erlen.Request(environ).form == {}
+    environ = _form_environ()
+    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    assert erlen.Request(environ).form == {}
+
+
+def test_form_limits_from_config(app: erlen.Flask, client: Client) -> None:
+    app.config["MAX_FORM_PARTS"] = 2
+
+    @app.route("/", methods=["POST"])
+    def index() -> str:
+        return repr(sorted(erlen.request.form.items()))
+
+    @app.route("/more", methods=["POST"])
+    def more() -> str:
+        erlen.request.max_form_parts = 3
+        return str(len(erlen.request.form))
+
+    assert (
+        client.post("/", data={"a": "1", "b": "2"}).data == b"[('a', '1'), ('b', '2')]"
+    )
+    response = client.post("/", data={"a": "1", "b": "2", "c": "3"})
+    assert response.status_code == 413
+    assert client.post("/more", data={"a": "1", "b": "2", "c": "3"}).data == b"3"
+    app.config["MAX_FORM_MEMORY_SIZE"] = 5
+    assert client.post("/", data={"a": "1"}).status_code == 200
+    assert client.post("/", data={"a": "123456"}).status_code == 413
+
+
+@pytest.mark.parametrize("asgi", [False, True])
+@pytest.mark.parametrize("ctype", [None, "", "application/json", "text/plain; a=1"])
+def test_other_bodies_are_told_apart_without_headers(
+    asgi: bool, ctype: str | None
+) -> None:
+    environ = _environ(method="POST", data=b"{}")
+    environ.pop("CONTENT_TYPE", None)
+    raw = [(b"content-length", b"2")]
+    if ctype is not None:
+        environ["CONTENT_TYPE"] = ctype
+        raw.append((b"content-type", ctype.encode()))
+    if asgi:
+        environ["erlen.raw_headers"] = raw
+    request = erlen.Request(environ)
+    assert request._erlen_urlencoded_body() is None
+    assert "headers" not in request.__dict__
+    assert request.form == {}
+    assert request.get_data() == b"{}"

@@ -23,6 +23,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 
 _new_object = object.__new__
+_URLENCODED = "application/x-www-form-urlencoded"
 
 # A blueprint's name and its parents' names, by name (see Request.blueprints).
 _blueprint_paths: dict[str, list[str]] = {}
@@ -51,6 +52,27 @@ def _server_from_environ(
         return name, int(port) if port else None
     except ValueError:
         return name, None
+
+
+def _raw_body_headers(
+    raw: t.Iterable[tuple[bytes, bytes]],
+) -> tuple[str | None, str | None, bool]:
+    # The Content-Type and Content-Length of an ASGI request's raw headers
+    # (the first of each name, as Headers.get reads them), and whether a
+    # Transfer-Encoding was sent.
+    ctype = length = None
+    chunked = False
+    for name, value in raw:
+        name = name.lower()
+        if name == b"content-type":
+            if ctype is None:
+                ctype = value.decode("latin-1")
+        elif name == b"content-length":
+            if length is None:
+                length = value.decode("latin-1")
+        elif name == b"transfer-encoding":
+            chunked = True
+    return ctype, length, chunked
 
 
 class Request(_SansIORequest):
@@ -273,6 +295,69 @@ class Request(_SansIORequest):
     def max_json_depth(self, value: int | None) -> None:
         self._max_json_depth = value
 
+    def _erlen_urlencoded_body(self) -> tuple[int, t.IO[bytes]] | None:
+        d = self.__dict__
+        environ = self.environ
+        headers = d.get("headers")
+        raw = environ.get("erlen.raw_headers")
+        if not self._erlen_plain_body or (
+            headers is not None
+            and (
+                raw is not None
+                or headers.__class__ is not EnvironHeaders
+                or headers.environ is not environ
+            )
+        ):
+            return super()._erlen_urlencoded_body()
+        # PERF: the Content-Type, Content-Length and Transfer-Encoding read
+        # as the headers, mimetype and content_length properties would read
+        # them, without making them (the request's headers cost the most).
+        if raw is None:
+            ctype = environ.get("CONTENT_TYPE")
+        else:
+            ctype, length, chunked = _raw_body_headers(raw)
+        if ctype != _URLENCODED and (
+            not ctype or ctype.partition(";")[0].strip(" \t").lower() != _URLENCODED
+        ):
+            return None
+        if raw is None:
+            length = environ.get("CONTENT_LENGTH")
+            chunked = "HTTP_TRANSFER_ENCODING" in environ
+        if (
+            length is not None
+            and not chunked
+            and "content_length" not in d
+            and "input_stream" not in d
+            and length.isdigit()
+            and length.isascii()
+        ):
+            stream: t.IO[bytes] | None = environ.get("wsgi.input")
+            return int(length), BytesIO() if stream is None else stream
+        return super()._erlen_urlencoded_body()
+
+    def _erlen_form_limits(self) -> tuple[int | None, int | None, int | None]:
+        if not self._erlen_plain_limits:
+            return super()._erlen_form_limits()
+        # PERF: the three properties above at once, with one config lookup
+        # (the urlencoded form path reads them all).
+        base = _SansIORequest
+        length = self._max_content_length
+        size = self._max_form_memory_size
+        parts = self._max_form_parts
+        if length is None or size is None or parts is None:
+            ctx = _cv_app.get(None)
+            if ctx is None:
+                config: t.Mapping[str, t.Any] = {}
+            else:
+                config = ctx.app.config
+            if length is None:
+                length = config.get("MAX_CONTENT_LENGTH", base.max_content_length)
+            if size is None:
+                size = config.get("MAX_FORM_MEMORY_SIZE", base.max_form_memory_size)
+            if parts is None:
+                parts = config.get("MAX_FORM_PARTS", base.max_form_parts)
+        return length, size, parts
+
     # True while neither endpoint nor blueprint is overridden (a subclass
     # that does is served by the general path of blueprints).
     _erlen_plain_blueprint: t.ClassVar[bool] = True
@@ -283,6 +368,12 @@ class Request(_SansIORequest):
     _erlen_plain_init: t.ClassVar[bool] = True
     # True while ``query_string`` is this class's lazy property (see args).
     _erlen_plain_query: t.ClassVar[bool] = True
+    # True while the body limits are this class's properties (see
+    # _erlen_form_limits).
+    _erlen_plain_limits: t.ClassVar[bool] = True
+    # True while headers, content_length and input_stream are this class's
+    # (see _erlen_urlencoded_body).
+    _erlen_plain_body: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -291,6 +382,16 @@ class Request(_SansIORequest):
         )
         cls._erlen_plain_init = cls.method is Request.method and cls.shallow is False
         cls._erlen_plain_query = cls.query_string is Request.query_string
+        cls._erlen_plain_body = (
+            cls.headers is Request.headers
+            and cls.content_length is Request.content_length
+            and cls.input_stream is Request.input_stream
+        )
+        cls._erlen_plain_limits = (
+            cls.max_content_length is Request.max_content_length
+            and cls.max_form_memory_size is Request.max_form_memory_size
+            and cls.max_form_parts is Request.max_form_parts
+        )
 
     @property
     def endpoint(self) -> str | None:

@@ -7,11 +7,15 @@ import pytest
 
 from erlen.datastructures import ImmutableMultiDict
 from erlen.datastructures import MultiDict
+from erlen.datastructures import multidict_from_flat
 from erlen.exceptions import BadRequest
 from erlen.exceptions import RequestEntityTooLarge
+from erlen.sansio.formparser import _decode_form_fields
 from erlen.sansio.formparser import default_stream_factory
 from erlen.sansio.formparser import FormDataParser
+from erlen.sansio.formparser import parse_urlencoded
 from erlen.sansio.formparser import SPOOL_MAX_SIZE
+from erlen.urls import parse_qsl
 
 from .test_multipart import BOUNDARY
 from .test_multipart import encode
@@ -95,6 +99,89 @@ def test_urlencoded_parts_limit() -> None:
     with pytest.raises(RequestEntityTooLarge) as info:
         parse(body, URLENC, max_form_parts=4)
     assert "max_form_parts (MAX_FORM_PARTS) of 4" in str(info.value.description)
+
+
+# Bodies for the bulk decoder, and whether it takes them (None: the general
+# parser does). Every one must give what parse_qsl gives.
+BULK_CASES = [
+    (b"a=1&b=2", True),
+    (b"f0=value+0+%26+%C3%A9%2B%C3%BC&f1=x", True),
+    (b"a=%c3%a9&b=%C3%A9", True),  # lower- and upper-case hex
+    (b"a=b%3Dc", True),  # a decoded "=": the lengths decide
+    (b"a=%FF%FE&b=%C3", True),  # not UTF-8: kept as %XX
+    (b"a=%C3&b=%A9", True),  # a sequence cut by a separator
+    (b"=&=", True),  # empty names and values
+    (b"a=\\x41&\\=\\\\", True),  # backslashes are plain data
+    (b"a=1&a=2&b=3", True),  # a repeated name
+    (b"a=1%", False),  # a trailing "%"
+    (b"a=1%4", False),
+    (b"a=%zz&b=1", False),
+    (b"a=%%41", False),
+    (b"a=%4=", False),
+    (b"a=%3Dx%", False),  # a decoded "=" and a malformed escape
+    (b"a=1&&b=2", False),  # an empty field
+    (b"a&b=2", False),  # a field without "="
+    (b"a=1=2&b", False),  # a field with two, one without
+    (b"a=b=c", False),
+    (b"a=%00&b=1", False),  # a NUL in the data
+    (b"a=x\x00y", False),
+    (b"a=x\ny&b=%\r\n", False),  # CR and LF (soft line breaks to a2b_qp)
+    (b"", False),
+    (b"&", False),
+    (b"a=1" + b"&a=1" * 4096, False),  # more fields than the bulk decoder takes
+]
+
+
+@pytest.mark.parametrize(("body", "bulk"), BULK_CASES)
+def test_urlencoded_bulk_decoding_matches_parse_qsl(body: bytes, bulk: bool) -> None:
+    expected = parse_qsl(body, keep_blank_values=True)
+    flat = _decode_form_fields(body)
+    assert (flat is not None) is bulk
+    if flat is not None:
+        assert list(zip(flat[::2], flat[1::2], strict=True)) == expected
+    form = parse_urlencoded(body, None, MultiDict)
+    assert type(form) is MultiDict
+    assert form == MultiDict(expected)
+    assert list(form.items(multi=True)) == list(MultiDict(expected).items(multi=True))
+
+
+def test_urlencoded_non_ascii_body_takes_the_general_parser() -> None:
+    body = "a=é&b=%C3%A9".encode()
+    form = parse_urlencoded(body, None, ImmutableMultiDict)
+    assert form == ImmutableMultiDict([("a", "é"), ("b", "é")])
+    assert parse_urlencoded(b"a=\xff", None, MultiDict)["a"] == "%FF"
+
+
+@pytest.mark.parametrize("body", [b"a=1&b=2&c=3", b"a=1&b=2&c=3&&"])
+def test_urlencoded_parts_limit_both_decoders(body: bytes) -> None:
+    assert len(parse_urlencoded(body, 3, MultiDict)) == 3
+    with pytest.raises(RequestEntityTooLarge, match="MAX_FORM_PARTS"):
+        parse_urlencoded(body, 2, MultiDict)
+    with pytest.raises(RequestEntityTooLarge, match="MAX_FORM_PARTS"):
+        parse_urlencoded(body, 0, MultiDict)
+
+
+class OrderedForm(ImmutableMultiDict[str, t.Any]):
+    made: t.ClassVar[list[t.Any]] = []
+
+    def __init__(self, mapping: t.Any = None) -> None:
+        self.made.append(mapping)
+        super().__init__(mapping)
+
+
+def test_multidict_from_flat() -> None:
+    flat = ["a", "1", "b", "2", "a", "3"]
+    for cls in (MultiDict, ImmutableMultiDict, OrderedForm):
+        md = multidict_from_flat(cls, flat)
+        assert type(md) is cls
+        assert md.getlist("a") == ["1", "3"]
+        assert md["b"] == "2"
+        md = multidict_from_flat(cls, ["x", "y"])
+        assert type(md) is cls
+        assert md.to_dict() == {"x": "y"}
+    # A subclass is built through its own __init__, with the pairs.
+    assert OrderedForm.made == [[("a", "1"), ("b", "2"), ("a", "3")], [("x", "y")]]
+    assert multidict_from_flat(MultiDict, []) == MultiDict()
 
 
 def test_multipart() -> None:

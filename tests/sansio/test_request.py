@@ -590,6 +590,159 @@ def test_custom_form_parser_class() -> None:
     assert seen[0]["cls"] is MultiDict
 
 
+class GeneralFormRequest(Request):
+    """Takes the general form path: make_form_data_parser is its own."""
+
+    def make_form_data_parser(self) -> FormDataParser:
+        return super().make_form_data_parser()
+
+
+def test_urlencoded_fast_path_state() -> None:
+    assert Request._erlen_plain_form
+    assert not GeneralFormRequest._erlen_plain_form
+    r = make("POST", headers=URLENC, body=b"a=1&b=%C3%BC+x")
+    assert r.form.to_dict() == {"a": "1", "b": "\u00fc x"}
+    assert "stream" not in r.__dict__
+    assert r.input_stream.tell() == 14
+    # The stream parsing would have left: a LimitedStream at the body's end.
+    stream = r.stream
+    assert isinstance(stream, LimitedStream)
+    assert (stream.limit, stream.tell()) == (14, 14)
+    assert stream.read() == b""
+    assert r.files == {}
+    assert type(r.files) is ImmutableMultiDict
+    assert r.data == b""
+    assert r.values["b"] == "\u00fc x"
+    r.close()
+
+
+def test_urlencoded_fast_path_with_parameters_and_empty_body() -> None:
+    ctype = {"Content-Type": "Application/X-WWW-Form-URLEncoded; charset=utf-8"}
+    r = make("POST", headers=ctype, body=b"a=%41")
+    assert r.form["a"] == "A"
+    assert "stream" not in r.__dict__
+
+    class NoRead(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise AssertionError("an empty body is not read")
+
+    r = make("POST", headers=URLENC, body=b"")
+    r.__dict__["input_stream"] = NoRead()
+    assert r.form == {}
+
+
+def test_urlencoded_fast_path_short_reads() -> None:
+    from .test_formparser import TrickleStream
+
+    body = b"a=1&b=" + b"y" * 40
+    r = make("POST", headers=URLENC, body=body)
+    r.__dict__["input_stream"] = TrickleStream(body, 7)
+    assert r.form["b"] == "y" * 40
+    assert r.stream.read() == b""
+
+
+def test_urlencoded_fast_path_disconnects() -> None:
+    r = make("POST", headers={**URLENC, "Content-Length": "10"}, body=b"a=1")
+    with pytest.raises(ClientDisconnected, match="sent 3 of the 10 bytes"):
+        r.form  # noqa: B018
+    assert isinstance(r.__dict__["stream"], LimitedStream)
+    r = make("POST", headers={**URLENC, "Content-Length": "10"}, body=b"")
+    with pytest.raises(ClientDisconnected, match="sent 0 of the 10 bytes"):
+        r.form  # noqa: B018
+
+    class Broken(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise OSError("reset")
+
+    r = make("POST", headers=URLENC, body=b"a=1")
+    r.__dict__["input_stream"] = Broken()
+    with pytest.raises(ClientDisconnected, match="sent 0 of the 3 bytes"):
+        r.form  # noqa: B018
+
+
+def test_urlencoded_long_body_without_memory_limit() -> None:
+    # Without max_form_memory_size, a body over one chunk is read in chunks
+    # by the general path (a lying Content-Length allocates nothing).
+    body = b"a=" + b"x" * (100 * 1024)
+    r = make("POST", headers=URLENC, body=body, max_form_memory_size=None)
+    assert len(r.form["a"]) == 100 * 1024
+    assert isinstance(r.__dict__["stream"], LimitedStream)
+    r = make("POST", headers=URLENC, body=b"a=1", max_form_memory_size=None)
+    assert r.form["a"] == "1"
+    assert "stream" not in r.__dict__
+
+
+def test_urlencoded_fast_path_skipped() -> None:
+    # Each of these takes the general path, which stores the stream.
+    cases: list[tuple[Request, t.Any]] = []
+    r = make("POST", headers=URLENC, body=b"a=1")
+    r.__class__ = GeneralFormRequest
+    cases.append((r, None))
+    r = make("POST", headers=URLENC, body=b"a=1")
+    r.stream  # noqa: B018
+    cases.append((r, None))
+    r = make("POST", headers=URLENC, body=b"a=1")
+    r.form_data_parser_class = type("P", (FormDataParser,), {})
+    cases.append((r, None))
+    r = make("POST", headers=URLENC, body=b"a=1", content_length=False)
+    cases.append((r, {}))  # no length: an empty body
+    for r, expected in cases:
+        assert r.form.to_dict() == ({"a": "1"} if expected is None else expected)
+        assert "stream" in r.__dict__
+
+
+def _form_outcome(r: Request) -> list[t.Any]:
+    outcome: list[t.Any] = []
+    for step in ("form", "form", "stream", "data", "files"):
+        try:
+            if step == "stream":
+                value: t.Any = r.stream.read()
+            else:
+                value = getattr(r, step)
+                value = list(value.items(multi=True)) if step != "data" else value
+        except HTTPException as e:
+            value = (type(e), e.description)
+        outcome.append(value)
+    r.close()
+    return outcome
+
+
+@given(
+    body=st.binary(max_size=40)
+    | st.lists(st.sampled_from(["a=1", "b=%41", "=", "c=%zz", "+", "%C3%A9"])).map(
+        lambda x: "&".join(x).encode()
+    ),
+    declared=st.one_of(st.none(), st.integers(0, 60)),
+    max_content_length=st.one_of(st.none(), st.integers(0, 60)),
+    max_form_memory_size=st.one_of(st.none(), st.integers(0, 60)),
+    max_form_parts=st.one_of(st.none(), st.integers(0, 3)),
+)
+def test_urlencoded_fast_path_matches_general_path(
+    body: bytes,
+    declared: int | None,
+    max_content_length: int | None,
+    max_form_memory_size: int | None,
+    max_form_parts: int | None,
+) -> None:
+    headers = Headers(URLENC)
+    if declared is not None:
+        headers["Content-Length"] = str(declared)
+    outcomes = []
+    for cls in (Request, GeneralFormRequest):
+        r = make(
+            "POST",
+            headers=headers,
+            body=body,
+            content_length=False,
+            max_content_length=max_content_length,
+            max_form_memory_size=max_form_memory_size,
+            max_form_parts=max_form_parts,
+        )
+        r.__class__ = cls
+        outcomes.append(_form_outcome(r))
+    assert outcomes[0] == outcomes[1]
+
+
 # JSON ----------------------------------------------------------------------
 
 JSON = {"Content-Type": "application/json"}

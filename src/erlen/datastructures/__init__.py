@@ -25,6 +25,7 @@ from ._multidict import ImmutableMultiDict as ImmutableMultiDict
 from ._multidict import ImmutableTypeConversionDict as ImmutableTypeConversionDict
 from ._multidict import iter_multi_items as iter_multi_items
 from ._multidict import MultiDict as MultiDict
+from ._multidict import multidict_from_flat as multidict_from_flat
 from ._multidict import TypeConversionDict as TypeConversionDict
 from ._range import ContentRange as ContentRange
 from ._range import Range as Range

@@ -663,6 +663,30 @@ class ImmutableMultiDict(_ImmutableMultiDictMixin[K, V], MultiDict[K, V]):  # ty
         return self
 
 
+_new_dict = dict.__new__
+
+
+def multidict_from_flat(
+    cls: type[MultiDict[str, t.Any]], flat: list[str]
+) -> MultiDict[str, t.Any]:
+    """Return a ``cls`` of the pairs in ``[key, value, key, value, ...]``.
+
+    The same as ``cls(list_of_pairs)``. ``flat`` must have an even length.
+    """
+    it = iter(flat)
+    if cls is ImmutableMultiDict or cls is MultiDict:
+        # PERF: the form parser's result, built without the pairs list and
+        # the Python-level __init__: one comprehension makes the internal
+        # ``key -> [value]`` form when no key repeats (the usual form).
+        lists = {key: [value] for key, value in zip(it, it, strict=False)}
+        if len(lists) << 1 == len(flat):
+            md = _new_dict(cls)
+            _raw.__init__(md, lists)
+            return md
+        it = iter(flat)
+    return cls(list(zip(it, it, strict=False)))
+
+
 class CombinedMultiDict(_ImmutableMultiDictMixin[K, V], MultiDict[K, V]):
     """A read-only :class:`MultiDict` view over several multi-dicts, in order.
 

@@ -42,8 +42,10 @@ from ._json import check_json_depth
 from ._lazy import lazy_property
 from ._stream import LimitedStream
 from ._stream import too_large
+from .formparser import _READ_SIZE
 from .formparser import default_stream_factory
 from .formparser import FormDataParser
+from .formparser import parse_urlencoded
 from .user_agent import UserAgent
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -197,6 +199,19 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
+_URLENCODED = "application/x-www-form-urlencoded"
+# What the urlencoded fast path of Request._load_form_data goes around: a
+# subclass that overrides one of them takes the general path.
+_FORM_HOOKS = (
+    "want_form_data_parsed",
+    "make_form_data_parser",
+    "_load_form_data",
+    "_parsed_content_type",
+    "mimetype",
+    "stream",
+)
+
+
 class _FilesAttribute:
     """``Request.files``: parsed on first read, like the other lazy attributes.
 
@@ -219,6 +234,9 @@ class _FilesAttribute:
         d = instance.__dict__
         if "files" not in d:
             instance._load_form_data()
+            if "files" not in d:
+                # The urlencoded fast path of _load_form_data stores no files.
+                instance.files = instance.parameter_storage_class()
         return d["files"]
 
     def __set__(self, instance: Request, value: MultiDict[str, FileStorage]) -> None:
@@ -285,6 +303,12 @@ class Request:
 
     #: Whether ``files`` was stored (parsed or assigned); see close().
     _erlen_holds_files = False
+    # The body length once the urlencoded fast path of _load_form_data has
+    # read the body without making ``stream``; see stream.
+    _erlen_form_read: int | None = None
+    # True while none of the hooks that the urlencoded fast path of
+    # _load_form_data goes around is overridden (see _FORM_HOOKS).
+    _erlen_plain_form: t.ClassVar[bool] = True
 
     # Cached get_json results for (silent=False, silent=True); Ellipsis = unset.
     _cached_json: tuple[t.Any, t.Any] = (Ellipsis, Ellipsis)
@@ -323,6 +347,12 @@ class Request:
         #: Whether the server terminates the body stream itself.
         self.input_terminated = input_terminated
         self._raw_stream = stream
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._erlen_plain_form = all(
+            getattr(cls, name) is getattr(Request, name) for name in _FORM_HOOKS
+        )
 
     def __repr__(self) -> str:
         try:
@@ -606,6 +636,14 @@ class Request:
 
         :raise RuntimeError: If :attr:`shallow` is true.
         """
+        read = self._erlen_form_read
+        if read is not None:
+            # The form was parsed from a body read without this stream: make
+            # the stream that parsing would have left, at the end of the body.
+            # PERF: made only if asked for (an io object is costly).
+            done = LimitedStream(self.input_stream, read)
+            done._pos = read
+            return done  # type: ignore[return-value]
         if self.shallow:
             raise RuntimeError(
                 "This request was created with shallow=True, so reading its body"
@@ -701,17 +739,102 @@ class Request:
             # PERF: not overridden, so it is default_stream_factory; passing
             # that lets the parser keep small files in memory without it.
             factory = default_stream_factory
+        # PERF: the three limits in one call (one config lookup in an app).
+        max_length, max_size, max_parts = self._erlen_form_limits()
         return self.form_data_parser_class(
             stream_factory=factory,
-            max_form_memory_size=self.max_form_memory_size,
-            max_content_length=self.max_content_length,
-            max_form_parts=self.max_form_parts,
+            max_form_memory_size=max_size,
+            max_content_length=max_length,
+            max_form_parts=max_parts,
             cls=self.parameter_storage_class,
         )
 
+    def _erlen_urlencoded_body(self) -> tuple[int, t.IO[bytes]] | None:
+        """Return the length and stream of an urlencoded body, else None.
+
+        The length is :attr:`content_length` and the stream
+        :attr:`input_stream`; a body without a Content-Length gives None.
+        """
+        ctype = self.headers.get("Content-Type")
+        if ctype == _URLENCODED or (ctype and self.mimetype == _URLENCODED):
+            length = self.content_length
+            if length is not None:
+                return length, self.input_stream
+        return None
+
+    def _erlen_form_limits(self) -> tuple[int | None, int | None, int | None]:
+        """Return the three body limits the urlencoded fast path checks.
+
+        They are :attr:`max_content_length`, :attr:`max_form_memory_size` and
+        :attr:`max_form_parts`.
+        """
+        # In the order make_form_data_parser has always read them.
+        size = self.max_form_memory_size
+        length = self.max_content_length
+        return length, size, self.max_form_parts
+
+    def _erlen_finish_form_read(
+        self, stream: t.IO[bytes], length: int, body: bytes, error: Exception | None
+    ) -> bytes:
+        """Go on with a form body read that failed or came back short.
+
+        It goes on as :attr:`stream` and :func:`~.formparser._read_bounded`
+        would have: the stream is stored, and the disconnect is a 400.
+        """
+        limited = LimitedStream(stream, length)
+        self.__dict__["stream"] = limited
+        if error is not None or not body:
+            # Always raises ClientDisconnected (400): a length is not a maximum.
+            limited.on_disconnect(error)
+        limited._pos = len(body)
+        chunks = [body]
+        while data := limited.read(_READ_SIZE):
+            chunks.append(data)
+        return b"".join(chunks)
+
     def _load_form_data(self) -> None:
-        if "form" in self.__dict__:
+        d = self.__dict__
+        if "form" in d:
             return
+        if (
+            self._erlen_plain_form
+            and self._cached_data is None
+            and "stream" not in d
+            and self._erlen_form_read is None
+            and not self.shallow
+            and self.form_data_parser_class is FormDataParser
+        ):
+            # PERF: an urlencoded body with a Content-Length within the limits
+            # (the usual HTML form) is read and parsed here at once, as the
+            # parser would: no parser object, no LimitedStream (made later
+            # only if ``stream`` is read, see there) and no ``files`` dict
+            # (see _FilesAttribute).
+            found = self._erlen_urlencoded_body()
+            if found is not None:
+                length, stream = found
+                max_length, max_size, max_parts = self._erlen_form_limits()
+                # The 413s of a body over a limit are left to the general path,
+                # and so is a long body without max_size: it is read in chunks
+                # there, so that a lying Content-Length allocates nothing.
+                if (max_length is None or length <= max_length) and length <= (
+                    _READ_SIZE if max_size is None else max_size
+                ):
+                    body = b""
+                    try:
+                        if length:
+                            body = stream.read(length)
+                    except (OSError, ValueError) as e:
+                        body = self._erlen_finish_form_read(stream, length, b"", e)
+                    else:
+                        if len(body or b"") != length:
+                            body = self._erlen_finish_form_read(
+                                stream, length, body, None
+                            )
+                    self._erlen_form_read = length
+                    d["form"] = parse_urlencoded(
+                        body, max_parts, self.parameter_storage_class
+                    )
+                    return
         if self.want_form_data_parsed:
             cached = self._cached_data
             stream = self.stream if cached is None else BytesIO(cached)
@@ -738,7 +861,9 @@ class Request:
         :raise BadRequest: When a multipart body is malformed (400).
         """
         self._load_form_data()
-        return t.cast("MultiDict[str, str]", self.__dict__["form"])
+        # PERF: an annotation, not a run-time cast() call.
+        form: MultiDict[str, str] = self.__dict__["form"]
+        return form
 
     #: The uploaded files of a multipart body, as FileStorage objects.
     files = _FilesAttribute()
