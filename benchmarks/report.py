@@ -441,7 +441,16 @@ def render(
             " the same server; errors are non-2xx answers plus socket errors."
             " One worker per server, everything on 127.0.0.1 (`benchmarks/e2e.py`):"
             " gunicorn's sync worker, granian (WSGI and ASGI), uvicorn with h11 and"
-            " the asyncio loop. wrk and the server share the machine's CPUs.",
+            " the asyncio loop. "
+            + (
+                "wrk and the server share the machine's CPUs."
+                if not meta.get("pinned")
+                else "The servers run on CPU "
+                + ", ".join(map(str, meta["pinned"]["server"]))
+                + " and wrk on CPU "
+                + ", ".join(map(str, meta["pinned"]["wrk"]))
+                + " (`--pin`)."
+            ),
             "",
             e2e.table(e2e_data),
             "",
