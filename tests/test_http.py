@@ -188,6 +188,15 @@ def test_parse_if_range_header() -> None:
     assert (by_tag.etag, by_tag.date) == ("abc", None)
 
 
+@pytest.mark.parametrize("value", ['=; ==; ";"', '"a"b"', 'x"'])
+def test_an_if_range_that_is_no_entity_tag_prints_as_sent(value: str) -> None:
+    # Found by tests/test_hostile_requests.py: str() raised ValueError (a 500).
+    if_range = http.parse_if_range_header(value)
+    assert str(if_range) == if_range.etag
+    assert '"' in str(if_range)
+    assert repr(if_range).startswith("<IfRange ")
+
+
 # --------------------------------------------------------------------------
 # Range and Content-Range
 

@@ -3,13 +3,18 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 import erlen
+from erlen.datastructures import Headers
 from erlen.exceptions import BadRequest
 from erlen.exceptions import RequestEntityTooLarge
 from erlen.sansio.request import Request as SansIORequest
 from erlen.testing import Client
 from erlen.testing import EnvironBuilder
+from erlen.urls import parse_qsl
 from erlen.wrappers import _server_from_environ
 from erlen.wrappers import _wsgi_decode
 
@@ -471,3 +476,35 @@ def test_other_bodies_are_told_apart_without_headers(
     assert "headers" not in request.__dict__
     assert request.form == {}
     assert request.get_data() == b"{}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"a", b"b", b"=", b"&", b"+", b" ", b"%", b"%41", b"%c3%a9", b"%C3"]
+            + [b"%2", b"%zz", b"%3D", b"%26", b"\x00", b"\r", b"\n", b"\xc3\xa9"]
+            + [b"\xff", b";", b"%ff", b"%E2%82"]
+        ),
+        max_size=20,
+    ).map(b"".join)
+)
+def test_args_are_parse_qsl_s_answer(query: bytes) -> None:
+    # request.args takes the form's bulk decoder: the same answer as
+    # parse_qsl, for any query string (escapes, "+", NUL, CR/LF, non-UTF-8).
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "QUERY_STRING": query.decode("latin-1"),
+        "wsgi.url_scheme": "http",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+    }
+    expected = list(parse_qsl(query, keep_blank_values=True))
+    wsgi_args = erlen.Request(environ).args
+    assert list(wsgi_args.items(multi=True)) == expected
+    assert type(wsgi_args) is erlen.Request.parameter_storage_class
+    sansio_args = SansIORequest(
+        "GET", "http", None, "", "/", query, Headers(), None
+    ).args
+    assert list(sansio_args.items(multi=True)) == expected

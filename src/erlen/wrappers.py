@@ -13,9 +13,9 @@ from .exceptions import BadRequest
 from .exceptions import HTTPException
 from .globals import _cv_app
 from .sansio._lazy import lazy_property
+from .sansio.formparser import parse_urlencoded
 from .sansio.request import Request as _SansIORequest
 from .sansio.response import Response as _SansIOResponse
-from .urls import parse_qsl
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .datastructures import MultiDict
@@ -187,7 +187,9 @@ class Request(_SansIORequest):
             query = self.environ.get("QUERY_STRING", "").encode("latin-1")
         else:
             query = self.query_string
-        return self.parameter_storage_class(parse_qsl(query, keep_blank_values=True))
+        # PERF: the form's bulk decoder (the same answer as
+        # ``cls(parse_qsl(query, keep_blank_values=True))``).
+        return parse_urlencoded(query, None, self.parameter_storage_class)
 
     @lazy_property
     def remote_addr(self) -> str | None:

@@ -163,6 +163,11 @@ class IfRange:
             return http_date(self.date)
 
         if self.etag is not None:
+            if '"' in self.etag:
+                # A client's If-Range that is no entity tag (one has no
+                # double quote inside): as sent, not a ValueError (a 500 in
+                # any view that prints it). It still matches no ETag.
+                return self.etag
             return quote_etag(self.etag)
 
         return ""

@@ -36,7 +36,6 @@ from ..http import parse_list_header
 from ..http import parse_options_header
 from ..http import parse_range_header
 from ..http import parse_set_header
-from ..urls import parse_qsl
 from ..urls import uri_to_iri
 from ._json import check_json_depth
 from ._lazy import lazy_property
@@ -422,9 +421,9 @@ class Request:
     @lazy_property
     def args(self) -> MultiDict[str, str]:
         """The query string arguments; bytes that are not UTF-8 stay ``%XX``."""
-        return self.parameter_storage_class(
-            parse_qsl(self.query_string, keep_blank_values=True)
-        )
+        # PERF: the form's bulk decoder (the same answer as
+        # ``cls(parse_qsl(query, keep_blank_values=True))``).
+        return parse_urlencoded(self.query_string, None, self.parameter_storage_class)
 
     # Client ----------------------------------------------------------------
 
