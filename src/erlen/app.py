@@ -540,13 +540,17 @@ class Flask(Scaffold):
                 " set up the application are done before running it."
             )
 
-    def _find_overrides(self) -> frozenset[str]:
+    def _find_overrides(
+        self, names: t.Iterable[str] = _PIPELINE_METHODS
+    ) -> frozenset[str]:
+        # The methods of ``names`` replaced on the instance or overridden by
+        # a subclass.
         cls = type(self)
-        found = set()
-        for name in _PIPELINE_METHODS:
-            if name in self.__dict__ or getattr(cls, name) is not getattr(Flask, name):
-                found.add(name)
-        return frozenset(found)
+        return frozenset(
+            name
+            for name in names
+            if name in self.__dict__ or getattr(cls, name) is not getattr(Flask, name)
+        )
 
     def _erlen_setup(self) -> None:
         # Work moves to start-up: decided once, at the first request.
@@ -590,26 +594,17 @@ class Flask(Scaffold):
         self._erlen_quiet_teardown = not (self._erlen_overridden & _TEARDOWN_METHODS)
         self._erlen_plain_http_errors = not (
             self._erlen_overridden & _HTTP_ERROR_METHODS
-            or type(self).trap_http_exception is not Flask.trap_http_exception
-            or "trap_http_exception" in self.__dict__
+            or self._find_overrides(("trap_http_exception",))
         )
         self._erlen_plain_funcs.clear()
         # Whether __call__ may serve ASGI without the asgi_app call: neither
         # it nor wsgi_app (which serve() would run) replaced or overridden.
-        self._erlen_plain_asgi = not any(
-            name in self.__dict__
-            or getattr(type(self), name) is not getattr(Flask, name)
-            for name in ("asgi_app", "wsgi_app")
-        )
+        self._erlen_plain_asgi = not self._find_overrides(("asgi_app", "wsgi_app"))
         # The lean path (see _handle_sync) inlines these methods.
         self._erlen_lean = (
             not self._erlen_overridden
             and self._erlen_lazy_url_adapter
-            and not any(
-                name in self.__dict__
-                or getattr(type(self), name) is not getattr(Flask, name)
-                for name in _LEAN_METHODS
-            )
+            and not self._find_overrides(_LEAN_METHODS)
         )
 
     def _websocket_only_endpoints(self) -> set[str]:
