@@ -3,8 +3,9 @@
 ``python -m benchmarks instructions [--only ...] [--endpoints ...]`` (in-process)
 or ``python -m benchmarks instructions --live [--servers uvicorn,gunicorn]``.
 Timings on a shared machine flip between frameworks that are close; a
-count of the CPU instructions executed does not (it moves by a few tens of
-instructions between runs).
+count of the CPU instructions executed does not: in-process, the same
+checkout gives the same count to a few instructions per request, and two
+checkouts of the same code agree within about 0.3% (memory layout).
 
 In-process (the default): each (app variant, endpoint) runs in a worker
 interpreter (``python -m benchmarks.instructions --worker ...``) under
@@ -20,6 +21,10 @@ interpreter's start-up, the imports and the app's creation cancel out. A
 native (not counted) run of the worker first checks the answers fast and
 fills the bytecode cache (a private ``PYTHONPYCACHEPREFIX``), so that both
 counted runs load the same ``.pyc`` files instead of one compiling them.
+The worker's environment is fixed (nothing inherited), padded to a fixed
+size, and it imports the checkout through a symbolic link of fixed length:
+the size of the environment and the length of the checkout's path move
+the counts otherwise (see :data:`ARG_ENV_BYTES`, :func:`checkout_link`).
 
 Live (``--live``): the real server (uvicorn with h11 and asyncio, gunicorn's
 sync worker; ``e2e.py``'s command lines) runs under ``valgrind
@@ -32,7 +37,9 @@ start the server, open the same connections and leave about one request
 per connection in flight when wrk stops (served, not counted by wrk), so
 all of that cancels and what is left is the steady-state cost of a
 request, server included. Under valgrind the server is about 50x slower:
-it is given minutes to start, and a few hundred requests are counted. The
+it is given minutes to start, and about 1,500 requests are counted in 10 s.
+A live count is not exact (the event loop's batching and its timers
+depend on timing): repeated runs agree within about 1%. The
 simulated caches are valgrind's model of this machine's, not measured
 hardware events; use them to compare variants, not as absolute truths.
 """
@@ -42,6 +49,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
+import hashlib
 import importlib
 import json
 import os
@@ -65,6 +74,12 @@ DEFAULT_ENDPOINTS = ("hello", "json", "params")
 #: Counted requests and warm-up requests per in-process worker.
 REQUESTS = 1000
 WARMUP = 50
+#: The bytes of the worker's arguments and environment strings, padded to
+#: this size. They sit at the top of the initial stack, so their size sets
+#: the alignment of everything on the stack below, and with it the work of
+#: memcpy and friends: a checkout's longer path, or a bigger environment,
+#: moved a count by up to 0.6%. Padded, every checkout and shell count alike.
+ARG_ENV_BYTES = 4096
 #: Seconds one worker may take under valgrind.
 WORKER_TIMEOUT = 600.0
 
@@ -226,15 +241,50 @@ def worker(
         asyncio.set_event_loop(None)
 
 
-def _worker_env() -> dict[str, str]:
-    env = dict(
-        os.environ,
-        PYTHONHASHSEED="0",
-        PYTHONPYCACHEPREFIX=PYCACHE,
+def checkout_link() -> pathlib.Path:
+    """Return a path of fixed length that is a symbolic link to this checkout.
+
+    Workers import the checkout through it, since the length of the
+    checkout's path moves the counts: every module's file name, and so the
+    heap's layout, grows with it. Two checkouts at /work/wt-instr and at a
+    path 35 characters longer differed by 0.7% on the bare callable
+    without the link, and by 0.1-0.2% with it (what is left is the
+    resolved path that benchmarks.common keeps).
+    """
+    digest = hashlib.sha256(os.fsencode(c.ROOT)).hexdigest()[:16]
+    link = pathlib.Path(tempfile.gettempdir()) / f"erlen-instructions-{digest}"
+    if not link.is_symlink():
+        with contextlib.suppress(FileExistsError):  # another run made it
+            link.symlink_to(c.ROOT, target_is_directory=True)
+    if link.resolve() != c.ROOT:
+        raise InstructionsFailure(f"{link} does not point to {c.ROOT}: remove it")
+    return link
+
+
+def _worker_env(argv: t.Sequence[str], root: pathlib.Path) -> dict[str, str]:
+    """Return the worker's environment: fixed, and padded to :data:`ARG_ENV_BYTES`.
+
+    Nothing is inherited from the caller's environment, whose size would
+    otherwise move the counts (see :data:`ARG_ENV_BYTES`).
+    """
+    env = {
+        "PATH": os.defpath,
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONPYCACHEPREFIX": PYCACHE,
         # The checkout's own src/ first, as e2e.start does.
-        PYTHONPATH=os.pathsep.join([str(c.ROOT / "src"), str(c.ROOT)]),
+        "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)]),
+    }
+    used = sum(len(os.fsencode(a)) + 1 for a in argv) + sum(
+        len(os.fsencode(k)) + len(os.fsencode(v)) + 2 for k, v in env.items()
     )
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    pad = ARG_ENV_BYTES - used - len("ERLEN_PAD=") - 1
+    if pad < 0:
+        raise InstructionsFailure(
+            f"the worker's command line and environment take {used} bytes, more"
+            f" than ARG_ENV_BYTES ({ARG_ENV_BYTES}): raise it"
+        )
+    env["ERLEN_PAD"] = "x" * pad
     return env
 
 
@@ -255,8 +305,7 @@ def _run_worker(
     tool: t.Sequence[str] = (),
 ) -> str:
     """Run one worker (under ``tool`` if given); return its stderr."""
-    cmd = [
-        *tool,
+    argv = [
         sys.executable,
         "-m",
         "benchmarks.instructions",
@@ -271,11 +320,15 @@ def _run_worker(
         "--requests",
         str(requests),
     ]
+    # The environment has no PATH of the caller's: find valgrind with it.
+    cmd = [shutil.which(tool[0]) or tool[0], *tool[1:], *argv] if tool else argv
     try:
         proc = subprocess.run(
             cmd,
-            cwd=str(c.ROOT),
-            env=_worker_env(),
+            # Not the checkout: python -m puts the working directory first
+            # on sys.path, and os.getcwd() resolves the link.
+            cwd="/",
+            env=_worker_env(argv, checkout_link()),
             capture_output=True,
             text=True,
             timeout=WORKER_TIMEOUT,
