@@ -605,7 +605,7 @@ def live_table(data: dict[str, t.Any]) -> str:
     ]
     for key in keys:
         server, app = key.split("/", 1)
-        floor = f"{server}/{e2e.floor_of(key).split('/', 1)[1]}"
+        floor = e2e.floor_of(key)
         for ep in data["meta"]["endpoints"]:
             got = data["counts"].get(key, {}).get(ep)
             if got is None:
@@ -655,7 +655,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--live", action="store_true", help="real servers + wrk")
     parser.add_argument("--only", help="comma-separated app variants (floors added)")
-    parser.add_argument("--endpoints", help="comma-separated endpoints")
+    parser.add_argument(
+        "--endpoints",
+        help="comma-separated endpoints (default: hello,json,params; live: hello)",
+    )
     parser.add_argument(
         "-n", "--requests", type=int, default=REQUESTS, help="counted requests"
     )
