@@ -378,8 +378,9 @@ def instructions_section(
         "",
         "CPU instructions counted by valgrind (`python -m benchmarks instructions`,"
         " `benchmarks/instructions.py`): unlike timings on this shared machine,"
-        " they come out the same on every run, so they settle the comparisons"
-        " that timings leave open. In-process, every answer is checked as in the"
+        " they come out the same on every run in-process (within about 1% under"
+        " a server), so they settle the comparisons that timings leave open."
+        " In-process, every answer is checked as in the"
         " timed suite; under a server, the answer is checked before the load and"
         " wrk must see no error.",
         "",
@@ -390,10 +391,11 @@ def instructions_section(
             "### In-process",
             "",
             f"{_meta_line(meta)}; {meta['valgrind']}, erlen at {meta['git']}."
-            f" `{meta['tool']}`, `PYTHONHASHSEED=0`; each cell is (instructions"
-            f" with {meta['warmup']} warm-up + {meta['requests']:,} requests -"
-            f" with the warm-up only) / {meta['requests']:,}, with the ratio to"
-            " the bare callable of the same protocol.",
+            f" `{meta['tool']}`, `PYTHONHASHSEED=0`; each cell is the instructions"
+            f" of a worker making {meta['warmup']} warm-up and"
+            f" {meta['requests']:,} counted requests, minus those of one making"
+            f" the warm-up only, divided by {meta['requests']:,}; with the ratio"
+            " to the bare callable of the same protocol.",
             "",
         ]
         for title, names in (("WSGI", WSGI), ("ASGI", ASGI)):
