@@ -7,6 +7,8 @@ Subcommands:
 - ``e2e``: real servers on 127.0.0.1 loaded with wrk (``--quick``);
 - ``startup``: import time, app creation with 200 routes, peak RSS;
 - ``routing``: the router benchmark (``benchmarks.bench_routing``), saved;
+- ``instructions``: instructions per request counted by valgrind, in-process
+  (``--only``, ``--endpoints``, ``-n``) or under a real server (``--live``);
 - ``report``: regenerate docs/performance.md and its chart from the saved results.
 """
 
@@ -36,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import routing
 
         return routing.main(rest)
+    if command == "instructions":
+        from benchmarks import instructions
+
+        return instructions.main(rest)
     if command == "report":
         from benchmarks import report
 

@@ -166,13 +166,16 @@ class Server:
         except OSError:
             return ""
 
-    def stop(self) -> None:
-        """Stop the server's process group: SIGTERM, then SIGKILL."""
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop the server's process group: SIGTERM, then SIGKILL.
+
+        :param timeout: how long the server may take to exit after SIGTERM.
+        """
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(STOP_TIMEOUT)
+                self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
@@ -201,23 +204,36 @@ def pinned_cpus() -> tuple[set[int], set[int]] | None:
     return {allowed[0]}, set(allowed[1:])
 
 
-def start(server: str, app: str, log_dir: str, cpus: set[int] | None = None) -> Server:
-    """Start ``app`` under ``server`` on a free loopback port (not yet ready)."""
+def start(
+    server: str,
+    app: str,
+    log_dir: str,
+    cpus: set[int] | None = None,
+    *,
+    prefix: t.Sequence[str] = (),
+    env: t.Mapping[str, str] | None = None,
+) -> Server:
+    """Start ``app`` under ``server`` on a free loopback port (not yet ready).
+
+    :param prefix: a command the server runs under (``valgrind ...``).
+    :param env: extra environment variables for the server.
+    """
     port = _free_port()
-    cmd = [part.replace("{port}", str(port)) for part in SERVERS[server][1]]
+    cmd = [*prefix] + [part.replace("{port}", str(port)) for part in SERVERS[server][1]]
     # The checkout's own src/ first: a worktree's servers must load its erlen,
     # not the editable install's.
-    env = dict(
+    full_env = dict(
         os.environ,
         ERLEN_BENCH_APP=app,
         PYTHONPATH=os.pathsep.join([str(c.ROOT / "src"), str(c.ROOT)]),
     )
+    full_env.update(env or {})
     log_path = os.path.join(log_dir, f"{server}-{app}.log")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             cmd,
             cwd=str(c.ROOT),
-            env=env,
+            env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -242,9 +258,9 @@ def request(port: int, ep: c.Endpoint) -> tuple[int, dict[str, str], bytes]:
         conn.close()
 
 
-def wait_ready(srv: Server) -> None:
+def wait_ready(srv: Server, timeout: float = START_TIMEOUT) -> None:
     """Wait until the server answers; raise E2EFailure with its log if not."""
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if srv.proc.poll() is not None:
             raise E2EFailure(f"{srv.key} exited at start:\n{srv.log_tail()}")
@@ -253,10 +269,11 @@ def wait_ready(srv: Server) -> None:
             return
         except OSError:
             time.sleep(0.2)
-    raise E2EFailure(f"{srv.key} did not answer in {START_TIMEOUT}s:\n{srv.log_tail()}")
+    raise E2EFailure(f"{srv.key} did not answer in {timeout:g}s:\n{srv.log_tail()}")
 
 
 _RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_REQUESTS = re.compile(r"(\d+) requests in ")
 _NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _SOCKET = re.compile(
     r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
@@ -301,19 +318,21 @@ def wrk(
 
 
 def parse_wrk(text: str) -> dict[str, t.Any]:
-    """Return requests/s, error counts and mean latency from wrk's output."""
+    """Return requests/s, requests, error counts and mean latency from wrk's output."""
     m = _RPS.search(text)
     if m is None:
         raise E2EFailure(f"no Requests/sec in wrk's output: {text!r}")
     non2xx = _NON2XX.search(text)
     sock = _SOCKET.search(text)
     lat = _LATENCY.search(text)
+    done = _REQUESTS.search(text)
     latency_ms = None
     if lat:
         scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[lat[2]]
         latency_ms = float(lat[1]) * scale
     return {
         "rps": float(m[1]),
+        "requests": int(done[1]) if done else None,
         "non2xx": int(non2xx[1]) if non2xx else 0,
         "socket_errors": sum(int(x) for x in sock.groups()) if sock else 0,
         "latency_ms": latency_ms,

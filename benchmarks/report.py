@@ -1,7 +1,8 @@
 """Regenerate docs/performance.md and its chart from the saved results.
 
 ``python -m benchmarks report`` reads ``benchmarks/results/{inprocess,e2e,
-startup,routing}.json`` (written by the other subcommands) and writes
+startup,routing,instructions,instructions-live}.json`` (written by the other
+subcommands) and writes
 ``docs/performance.md`` and ``docs/performance-inprocess.png`` (a bar chart
 of per-endpoint cost relative to the bare callable; needs matplotlib, from
 the ``bench`` extra). A missing result file leaves its section out.
@@ -19,6 +20,7 @@ import typing as t
 from benchmarks import common as c
 from benchmarks import e2e
 from benchmarks import inprocess
+from benchmarks import instructions
 from benchmarks import routing
 from benchmarks import startup
 
@@ -365,12 +367,84 @@ below 1 on `form`.
 """
 
 
+def instructions_section(
+    ins: dict[str, t.Any] | None, live: dict[str, t.Any] | None
+) -> list[str]:
+    """Return the lines of the "Instructions per request" section (none: no data)."""
+    if ins is None and live is None:
+        return []
+    out = [
+        "## Instructions per request",
+        "",
+        "CPU instructions counted by valgrind (`python -m benchmarks instructions`,"
+        " `benchmarks/instructions.py`): unlike timings on this shared machine,"
+        " they come out the same on every run in-process (within about 1% under"
+        " a server), so they settle the comparisons that timings leave open."
+        " In-process, every answer is checked as in the"
+        " timed suite; under a server, the answer is checked before the load and"
+        " wrk must see no error.",
+        "",
+    ]
+    if ins is not None:
+        meta = ins["meta"]
+        out += [
+            "### In-process",
+            "",
+            f"{_meta_line(meta)}; {meta['valgrind']}, erlen at {meta['git']}."
+            f" `{meta['tool']}`, `PYTHONHASHSEED=0`; each cell is the instructions"
+            f" of a worker making {meta['warmup']} warm-up and"
+            f" {meta['requests']:,} counted requests, minus those of one making"
+            f" the warm-up only, divided by {meta['requests']:,}; with the ratio"
+            " to the bare callable of the same protocol.",
+            "",
+        ]
+        for title, names in (("WSGI", WSGI), ("ASGI", ASGI)):
+            if any(n in ins["frameworks"] for n in names):
+                out += [
+                    f"#### {title}",
+                    "",
+                    instructions.inprocess_table(ins, names),
+                    "",
+                ]
+        if ins["failures"]:
+            out += ["Failures:", ""]
+            for name, fails in ins["failures"].items():
+                out += [f"- {name} {ep}: {msg}" for ep, msg in fails.items()]
+            out.append("")
+    if live is not None:
+        meta = live["meta"]
+        out += [
+            "### Under a real server",
+            "",
+            f"{_meta_line(meta)}; {meta['valgrind']}, erlen at {meta['git']}."
+            f" The server runs under `{meta['tool']}`, loaded by {meta['wrk']}"
+            f" `-t1 -c{meta['connections']}` in two fresh processes, for"
+            f" {meta['warm_seconds']:g} s and for"
+            f" {meta['warm_seconds'] + meta['seconds']:g} s; each cell is the"
+            " difference of the two runs' totals divided by the difference of"
+            " their request counts, so start-up, connections and the requests"
+            " left in flight cancel out. Cache misses and mispredicts are"
+            " valgrind's simulation, not hardware counters.",
+            "",
+            instructions.live_table(live),
+            "",
+        ]
+        if live["failures"]:
+            out += ["Failures:", ""]
+            for key, fails in live["failures"].items():
+                out += [f"- {key} {ep}: {msg}" for ep, msg in fails.items()]
+            out.append("")
+    return out
+
+
 def render(
     inp: dict[str, t.Any] | None,
     e2e_data: dict[str, t.Any] | None,
     st: dict[str, t.Any] | None,
     rt: dict[str, t.Any] | None,
     chart_written: bool,
+    ins: dict[str, t.Any] | None = None,
+    ins_live: dict[str, t.Any] | None = None,
 ) -> str:
     """Return the Markdown of docs/performance.md."""
     out = [
@@ -386,6 +460,7 @@ def render(
         ".venv/bin/python -m benchmarks e2e --quick  # real servers + wrk",
         ".venv/bin/python -m benchmarks startup    # import time, creation, RSS",
         ".venv/bin/python -m benchmarks routing    # router: last of N routes",
+        ".venv/bin/python -m benchmarks instructions  # valgrind counts",
         ".venv/bin/python -m benchmarks report     # this page and its chart",
         "```",
         "",
@@ -484,6 +559,7 @@ def render(
             routing.table(rt),
             "",
         ]
+    out += instructions_section(ins, ins_live)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -496,7 +572,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = pathlib.Path(args.results)
     inp, e2e_data = _load("inprocess", folder), _load("e2e", folder)
     st, rt = _load("startup", folder), _load("routing", folder)
-    if all(x is None for x in (inp, e2e_data, st, rt)):
+    ins, ins_live = _load("instructions", folder), _load("instructions-live", folder)
+    if all(x is None for x in (inp, e2e_data, st, rt, ins, ins_live)):
         print(
             f"no results in {folder}: run `python -m benchmarks` first",
             file=sys.stderr,
@@ -508,6 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         written = chart(inp, out.parent / CHART)
         if not written:
             print("matplotlib is not installed: no chart", file=sys.stderr)
-    out.write_text(render(inp, e2e_data, st, rt, written), encoding="utf-8")
+    out.write_text(
+        render(inp, e2e_data, st, rt, written, ins, ins_live), encoding="utf-8"
+    )
     print(f"wrote {out}" + (f" and {out.parent / CHART}" if written else ""))
     return 0

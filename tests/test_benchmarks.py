@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 import typing as t
@@ -12,6 +13,7 @@ import pytest
 from benchmarks import common as c
 from benchmarks import e2e
 from benchmarks import inprocess
+from benchmarks import instructions
 from benchmarks import report
 from benchmarks.apps import Framework
 from benchmarks.apps import FRAMEWORKS
@@ -81,6 +83,24 @@ def _flaky_wsgi() -> object:
         calls[0] += 1
         body = b"".join(good(environ, start_response))
         return [body if calls[0] <= 2 else body.upper()]
+
+    return app
+
+
+def _wrong_when_counted_wsgi() -> object:
+    """Answer correctly for the checks and the warm-up, then wrongly.
+
+    With ``warmup=2`` the worker makes 5 requests besides the counted ones:
+    the native run passes, and only valgrind's run with counted requests
+    sees a wrong answer.
+    """
+    good = build_wsgi()
+    calls = [0]
+
+    def app(environ: dict, start_response: object) -> list[bytes]:
+        calls[0] += 1
+        body = b"".join(good(environ, start_response))
+        return [body if calls[0] <= 5 else body.upper()]
 
     return app
 
@@ -223,6 +243,7 @@ Transfer/sec:      3.50MB
     got = e2e.parse_wrk(text)
     assert got == {
         "rps": 25990.12,
+        "requests": 52000,
         "non2xx": 5,
         "socket_errors": 4,
         "latency_ms": pytest.approx(0.6125),
@@ -247,3 +268,209 @@ def test_bench_files_checks_every_answer() -> None:
         # A wrong expected answer is caught inside the timed loop.
         with pytest.raises(AssertionError, match="wrong answer"):
             bench_files.time_case(app, env, status, b"not the file", 1)
+
+
+# --- instruction counts (valgrind) ------------------------------------------------
+
+
+def _require_valgrind() -> None:
+    # Not a skip: on CI a missing valgrind must fail, as a missing redis-server.
+    if shutil.which("valgrind") is None:
+        pytest.fail(
+            "valgrind is not installed, and the instruction-count tests need it."
+            " Install Debian's package: apt-get install valgrind (.ci/run does this)."
+        )
+
+
+def test_instructions_counts_bare_below_erlen(tmp_path: pathlib.Path) -> None:
+    _require_valgrind()
+    out = tmp_path / "instructions.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "instructions",
+            "--only",
+            "erlen-wsgi",
+            "--endpoints",
+            "hello",
+            "-n",
+            "20",
+            "--warmup",
+            "5",
+            "--output",
+            str(out),
+        ],
+        cwd=str(c.ROOT),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    counts = data["counts"]
+    assert set(counts) == {"bare-wsgi", "erlen-wsgi"}
+    assert 0 < counts["bare-wsgi"]["hello"] < counts["erlen-wsgi"]["hello"]
+    a, b = data["totals"]["erlen-wsgi"]["hello"]
+    assert counts["erlen-wsgi"]["hello"] == pytest.approx((b - a) / 20, abs=0.1)
+    assert data["failures"] == {}
+    meta = data["meta"]
+    assert meta["requests"] == 20
+    assert meta["warmup"] == 5
+    assert meta["valgrind"].startswith("valgrind-")
+    assert meta["git"]
+    assert meta["python"]
+    assert "| hello | " in proc.stdout
+    assert instructions.ratios(data, "erlen-wsgi")["hello"] > 1
+
+
+@pytest.mark.parametrize(
+    ("builder", "message"),
+    [
+        (_wrong_body_wsgi, "expected body"),
+        (_flaky_wsgi, "answer changed while timed"),
+        (_wrong_when_counted_wsgi, "answer changed while timed"),
+    ],
+)
+def test_instructions_wrong_answer_fails_the_run(builder: object, message: str) -> None:
+    _require_valgrind()
+    broken = _variant("broken", "wsgi", builder)
+    logged: list[str] = []
+    data = instructions.run_inprocess(
+        [broken], ["hello"], requests=5, warmup=2, log=logged.append
+    )
+    assert message in data["failures"]["broken"]["hello"]
+    assert data["counts"] == {}
+    assert any(line.startswith("FAIL broken hello") for line in logged)
+
+
+def test_instructions_need_an_importable_builder() -> None:
+    nested = _variant("nested", "wsgi", lambda: build_wsgi())
+    with pytest.raises(ValueError, match="module-level function"):
+        instructions.builder_path(nested)
+    assert instructions.builder_path(FRAMEWORKS["erlen-wsgi"]) == (
+        "benchmarks.apps.flask_like:build_erlen"
+    )
+
+
+def test_instructions_missing_tool_names_its_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, capsys: t.Any
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(instructions.InstructionsFailure, match="apt-get install"):
+        instructions.require_tools(live=False)
+    assert instructions.main(["--only", "bare-wsgi", "--output", "unused"]) == 2
+    assert "valgrind is not installed" in capsys.readouterr().err
+    (tmp_path / "valgrind").write_text("#!/bin/sh\n")
+    (tmp_path / "valgrind").chmod(0o755)
+    with pytest.raises(instructions.InstructionsFailure, match="wrk is not installed"):
+        instructions.require_tools(live=True)
+
+
+_CACHEGRIND_SUMMARY = """\
+==4242== Cachegrind, a cache and branch-prediction profiler
+==4242==
+==4242== I   refs:      1,389,984,297
+==4242== I1  misses:       12,345,678
+==4242== LLi misses:           40,000
+==4242== I1  miss rate:          0.89%
+==4242==
+==4242== D   refs:        600,000,000  (400,000,000 rd   + 200,000,000 wr)
+==4242== D1  misses:        9,000,000  (  7,000,000 rd   +   2,000,000 wr)
+==4242== LL misses:           100,000  (     60,000 rd   +      40,000 wr)
+==4242==
+==4242== Branches:        200,000,000  (180,000,000 cond +  20,000,000 ind)
+==4242== Mispredicts:      15,000,000  ( 14,000,000 cond +   1,000,000 ind)
+==4242== Mispred rate:            7.5% (        7.8%     +         5.0%   )
+"""
+
+
+def test_parse_cachegrind_summary() -> None:
+    got = instructions.parse_summary(_CACHEGRIND_SUMMARY)
+    assert got == {
+        "instructions": 1_389_984_297,
+        "i1_misses": 12_345_678,
+        "lli_misses": 40_000,
+        "data_refs": 600_000_000,
+        "d1_misses": 9_000_000,
+        "ll_misses": 100_000,
+        "branches": 200_000_000,
+        "mispredicts": 15_000_000,
+    }
+    assert instructions.parse_summary("no valgrind here") == {}
+
+
+def _live_data() -> dict[str, t.Any]:
+    def cell(n: float) -> dict[str, float]:
+        return {
+            "instructions": n,
+            "i1_misses": n / 50,
+            "d1_misses": n / 60,
+            "mispredicts": n / 40,
+            "requests": 900,
+        }
+
+    return {
+        "meta": {
+            **inprocess.machine_meta(),
+            "valgrind": "valgrind-3.19.0",
+            "git": "abc1234",
+            "tool": "valgrind --tool=cachegrind",
+            "wrk": "wrk 4.1.0",
+            "connections": 16,
+            "warm_seconds": 2.0,
+            "seconds": 10.0,
+            "endpoints": ["hello"],
+        },
+        "servers": {"uvicorn": "asgi"},
+        "counts": {
+            "uvicorn/bare-asgi": {"hello": cell(550_000.0)},
+            "uvicorn/erlen-asgi-async": {"hello": cell(660_000.0)},
+        },
+        "failures": {"uvicorn/starlette": {"hello": "did not answer"}},
+    }
+
+
+def test_instructions_tables_and_report_section() -> None:
+    live = _live_data()
+    table = instructions.live_table(live)
+    assert "| uvicorn | bare-asgi | hello | 550,000 | 11,000 |" in table
+    assert "| uvicorn | erlen-asgi-async | hello | 660,000 |" in table
+    assert "| 1.20x | 900 |" in table
+    assert "| uvicorn | starlette | hello | FAIL |" in table
+    ins = {
+        "meta": {
+            **inprocess.machine_meta(),
+            "valgrind": "valgrind-3.19.0",
+            "git": "abc1234",
+            "tool": "valgrind --tool=cachegrind --cache-sim=no",
+            "requests": 1000,
+            "warmup": 50,
+            "endpoints": ["hello", "json"],
+        },
+        "frameworks": {
+            name: {"protocol": fw.protocol, "floor": fw.floor, "description": ""}
+            for name, fw in FRAMEWORKS.items()
+            if name in ("bare-wsgi", "erlen-wsgi", "flask")
+        },
+        "counts": {
+            "bare-wsgi": {"hello": 12_000.0, "json": 12_000.0},
+            "erlen-wsgi": {"hello": 69_000.0, "json": 84_000.0},
+            "flask": {"hello": 370_000.0},
+        },
+        "failures": {"flask": {"json": "expected JSON"}},
+    }
+    md = report.render(None, None, None, None, False, ins, live)
+    assert "## Instructions per request" in md
+    assert "| hello | 12,000 | 370,000 (30.83x) | 69,000 (5.75x) |" in md
+    assert "| json | 12,000 | FAIL | 84,000 (7.00x) |" in md
+    assert "**6.34x**" in md
+    assert "(partial)" in md
+    assert "- flask json: expected JSON" in md
+    assert "### Under a real server" in md
+    assert "- uvicorn/starlette hello: did not answer" in md
+    assert "## Instructions per request" not in report.render(
+        None, None, None, None, False
+    )
