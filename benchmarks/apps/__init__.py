@@ -25,6 +25,9 @@ class Framework:
     description: str
     #: A factory to call instead of ``module.factory`` (used by the tests).
     builder: t.Callable[[], t.Any] | None = None
+    #: In the default selection (every variant when ``--only`` is not
+    #: given); False: run only when named (the layer variants).
+    default: bool = True
 
     def build(self) -> t.Any:
         """Import the module and return a fresh app (WSGI or ASGI callable)."""
@@ -95,6 +98,37 @@ _ALL = [
         "bare-asgi",
         "erlen (ASGI, async def views)",
     ),
+    # What Flask's object model costs, cumulative layers over the bare
+    # callable (benchmarks/apps/layers.py); only when named.
+    Framework(
+        "layer-contexts",
+        "wsgi",
+        "layers",
+        "build_contexts",
+        "bare-wsgi",
+        "bare-wsgi + erlen's Request, app context and g, request context:"
+        " pushed (push_lean), opened (session check, URL match), popped",
+        default=False,
+    ),
+    Framework(
+        "layer-contexts-g",
+        "wsgi",
+        "layers",
+        "build_contexts_g",
+        "bare-wsgi",
+        "layer-contexts + the hooks' value set and read through the g proxy",
+        default=False,
+    ),
+    Framework(
+        "layer-response",
+        "wsgi",
+        "layers",
+        "build_response",
+        "bare-wsgi",
+        "layer-contexts-g + the answer as app.response_class, the hook header"
+        " written to its Headers, sent by erlen.wsgi.respond",
+        default=False,
+    ),
 ]
 
 #: Every variant by name, in report order.
@@ -102,7 +136,7 @@ FRAMEWORKS: dict[str, Framework] = {fw.name: fw for fw in _ALL}
 
 
 def select(names: str | None) -> list[Framework]:
-    """Return the variants named in a comma-separated list (all when None).
+    """Return the variants named in a comma-separated list (the default ones when None).
 
     The bare callable of each selected protocol is always included, since
     every result is reported as a ratio to it.
@@ -110,7 +144,7 @@ def select(names: str | None) -> list[Framework]:
     :raise SystemExit: on an unknown name, listing the known ones.
     """
     if not names:
-        return list(_ALL)
+        return [fw for fw in _ALL if fw.default]
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in FRAMEWORKS]
     if unknown:
