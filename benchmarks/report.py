@@ -37,6 +37,10 @@ ASGI = (
     "erlen-asgi-async",
 )
 
+#: The layer variants (benchmarks/apps/layers.py), cumulative, in order:
+#: counted only when named (``--only``), reported with what each one adds.
+LAYERS = ("layer-contexts", "layer-contexts-g", "layer-response")
+
 #: (erlen variant, the frameworks it is compared with head to head).
 #: Bar colours: erlen in reds, the others in their own hues.
 COLOURS = {
@@ -367,6 +371,43 @@ below 1 on `form`.
 """
 
 
+def layers_table(ins: dict[str, t.Any]) -> str:
+    """Return the layer variants' counts, what each layer adds, and the overheads.
+
+    A layer's increment is over the previous layer counted (the bare
+    callable for the first); the overheads are Falcon's and erlen's counts
+    minus the bare callable's, for the variants counted.
+    """
+    counts = ins["counts"]
+    layers = [n for n in LAYERS if n in ins["frameworks"]]
+    others = [n for n in ("falcon-wsgi", "erlen-wsgi") if n in ins["frameworks"]]
+    lines = [
+        "| endpoint | bare-wsgi | "
+        + " | ".join([*layers, *(f"{n} overhead" for n in others)])
+        + " |",
+        "|---|" + "---:|" * (1 + len(layers) + len(others)),
+    ]
+    for ep in ins["meta"]["endpoints"]:
+        base = counts.get("bare-wsgi", {}).get(ep)
+        cells = ["" if base is None else f"{base:,.0f}"]
+        prev = base
+        for name in layers:
+            n = counts.get(name, {}).get(ep)
+            if n is None:
+                failed = ep in ins["failures"].get(name, {})
+                cells.append("FAIL" if failed else "")
+            elif prev is None:
+                cells.append(f"{n:,.0f}")
+            else:
+                cells.append(f"{n:,.0f} ({n - prev:+,.0f})")
+            prev = n
+        for name in others:
+            n = counts.get(name, {}).get(ep)
+            cells.append("" if n is None or base is None else f"{n - base:,.0f}")
+        lines.append(f"| {ep} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def instructions_section(
     ins: dict[str, t.Any] | None, live: dict[str, t.Any] | None
 ) -> list[str]:
@@ -406,6 +447,24 @@ def instructions_section(
                     instructions.inprocess_table(ins, names),
                     "",
                 ]
+        if any(n in ins["frameworks"] for n in LAYERS):
+            out += [
+                "#### What Flask's objects cost, layer by layer (WSGI)",
+                "",
+                "The bare callable plus erlen's real code for the objects"
+                " Flask's API requires per request, one layer more in each"
+                " variant (`benchmarks/apps/layers.py`); each cell gives the"
+                " instructions per request and, in parentheses, what the layer"
+                " adds to the one before. The last columns are the whole"
+                " overhead of Falcon and of erlen over the bare callable.",
+                "",
+            ]
+            out += [
+                f"- `{n}`: {ins['frameworks'][n]['description']}"
+                for n in LAYERS
+                if n in ins["frameworks"]
+            ]
+            out += ["", layers_table(ins), ""]
         if ins["failures"]:
             out += ["Failures:", ""]
             for name, fails in ins["failures"].items():

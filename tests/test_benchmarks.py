@@ -215,6 +215,60 @@ def test_select_adds_floors_and_rejects_unknown_names() -> None:
         select("nope")
 
 
+LAYERS = ("layer-contexts", "layer-contexts-g", "layer-response")
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layer_variants_answer_as_the_bare_callable(name: str) -> None:
+    # Every endpoint, the whole answer: the same status, headers (by name)
+    # and body as the bare callable's, and stable over a batch.
+    app = FRAMEWORKS[name].build()
+    bare = build_wsgi()
+    for ep in c.ENDPOINTS.values():
+        case = inprocess.WSGICase(app, ep)
+        case.verify()
+        assert case.call() == inprocess.WSGICase(bare, ep).call(), ep.name
+        case.batch(3)
+
+
+def test_layer_variants_push_the_lean_way_and_clean_up() -> None:
+    from benchmarks.apps import layers
+
+    import erlen
+    import erlen.ctx
+
+    app = layers._erlen_app()
+    assert app._erlen_lean
+    ctx = erlen.ctx.push_lean(app, c.wsgi_environ(HELLO))
+    try:
+        assert ctx._cv_tokens
+    finally:
+        erlen.ctx.pop_lean(ctx, None)
+    for name in LAYERS:
+        inprocess.WSGICase(FRAMEWORKS[name].build(), HELLO).verify()
+        # Popped: no context is left behind for the next request.
+        assert not erlen.has_request_context()
+        assert not erlen.has_app_context()
+
+
+def test_layer_variants_are_opt_in() -> None:
+    default = [fw.name for fw in select(None)]
+    assert not any(n.startswith("layer-") for n in default)
+    assert "erlen-wsgi" in default
+    assert [fw.name for fw in FRAMEWORKS.values() if not fw.default] == list(LAYERS)
+    assert report.LAYERS == LAYERS
+    assert [fw.name for fw in select("layer-response,layer-contexts")] == [
+        "bare-wsgi",
+        "layer-contexts",
+        "layer-response",
+    ]
+    # Not served end to end (nor counted live) either.
+    assert not set(LAYERS) & set(e2e.WSGI_APPS + e2e.ASGI_APPS)
+    assert instructions.builder_path(FRAMEWORKS["layer-contexts-g"]) == (
+        "benchmarks.apps.layers:build_contexts_g"
+    )
+
+
 def test_report_renders_tables_and_targets(tmp_path: pathlib.Path) -> None:
     data = inprocess.run(
         select("erlen-wsgi"), [HELLO, JSON], rounds=1, seconds=0.001, log=print
@@ -474,3 +528,54 @@ def test_instructions_tables_and_report_section() -> None:
     assert "## Instructions per request" not in report.render(
         None, None, None, None, False
     )
+    assert "layer by layer" not in md
+
+
+def test_instructions_report_lists_layers_with_increments() -> None:
+    names = ("bare-wsgi", "falcon-wsgi", "erlen-wsgi", *LAYERS)
+    ins = {
+        "meta": {
+            **inprocess.machine_meta(),
+            "valgrind": "valgrind-3.19.0",
+            "git": "abc1234",
+            "tool": "valgrind --tool=cachegrind --cache-sim=no",
+            "requests": 1000,
+            "warmup": 50,
+            "endpoints": ["hello", "json"],
+        },
+        "frameworks": {
+            name: {
+                "protocol": "wsgi",
+                "floor": "bare-wsgi",
+                "description": FRAMEWORKS[name].description,
+            }
+            for name in names
+        },
+        "counts": {
+            "bare-wsgi": {"hello": 12_000.0, "json": 12_500.0},
+            "falcon-wsgi": {"hello": 43_000.0, "json": 50_000.0},
+            "erlen-wsgi": {"hello": 68_000.0, "json": 80_000.0},
+            "layer-contexts": {"hello": 40_000.0, "json": 41_000.0},
+            "layer-contexts-g": {"hello": 42_000.0},
+            "layer-response": {"hello": 41_500.0, "json": 55_000.0},
+        },
+        "failures": {"layer-contexts-g": {"json": "expected JSON"}},
+    }
+    md = report.render(None, None, None, None, False, ins)
+    assert "#### What Flask's objects cost, layer by layer (WSGI)" in md
+    assert f"- `layer-response`: {FRAMEWORKS['layer-response'].description}" in md
+    assert (
+        "| endpoint | bare-wsgi | layer-contexts | layer-contexts-g | layer-response"
+        " | falcon-wsgi overhead | erlen-wsgi overhead |"
+    ) in md
+    assert (
+        "| hello | 12,000 | 40,000 (+28,000) | 42,000 (+2,000) | 41,500 (-500)"
+        " | 31,000 | 56,000 |"
+    ) in md
+    # After a failed layer, the next one's increment is unknown.
+    assert (
+        "| json | 12,500 | 41,000 (+28,500) | FAIL | 55,000 | 37,500 | 67,500 |" in md
+    )
+    # The WSGI table of the section is unchanged by them.
+    wsgi_table = md.split("#### WSGI")[1].split("####")[0]
+    assert "layer-" not in wsgi_table

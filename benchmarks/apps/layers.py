@@ -33,13 +33,12 @@ from __future__ import annotations
 import typing as t
 
 import erlen
-from erlen.ctx import pop_lean
-from erlen.ctx import push_lean
-from erlen.wsgi import respond
-
 from benchmarks import common as c
 from benchmarks.apps import bare
 from benchmarks.apps import flask_like
+from erlen.ctx import pop_lean
+from erlen.ctx import push_lean
+from erlen.wsgi import respond
 
 WSGIApp = t.Callable[[dict[str, t.Any], t.Callable[..., t.Any]], t.Iterable[bytes]]
 
