@@ -125,7 +125,8 @@ _ALL = [
         "layers",
         "build_response",
         "bare-wsgi",
-        "layer-contexts-g + the answer as app.response_class, the hook header"
+        "layer-contexts-g + the answer as app.response_class (body, status,"
+        " mimetype), the hook header"
         " written to its Headers, sent by erlen.wsgi.respond",
         default=False,
     ),
