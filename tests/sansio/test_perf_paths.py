@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import typing as t
 from http import HTTPStatus
 from urllib.parse import unquote
 
@@ -282,3 +283,40 @@ def test_multipart_with_preamble_and_without() -> None:
         parser = MultipartParser(b"b", lambda **kw: io.BytesIO())
         fields, _ = parser.parse(io.BytesIO(data).read)
         assert fields == [("a", "1")]
+
+
+@pytest.mark.parametrize("body", ["héllo", b"raw", ""])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/csv; charset=utf-8", "application/json", "", "x/y\tz", "a/b\r\nX-Evil: 1"],
+)
+@pytest.mark.parametrize("mimetype", [None, "text/html"])
+@pytest.mark.parametrize("status", [None, 201, "299 Custom"])
+def test_content_type_fast_path_matches_the_general_path(
+    body: str | bytes, content_type: str, mimetype: str | None, status: t.Any
+) -> None:
+    # headers={} sends the constructor down its general path.
+    def build(**extra: t.Any) -> Response | Exception:
+        try:
+            return Response(
+                body, status, content_type=content_type, mimetype=mimetype, **extra
+            )
+        except Exception as e:
+            return e
+
+    fast = build()
+    general = build(headers={})
+    if isinstance(general, Exception):
+        # CR/LF in the value: refused the same way, by the header check.
+        assert type(fast) is type(general)
+        assert str(fast) == str(general)
+        return
+    assert isinstance(fast, Response)
+    assert list(fast.headers.items()) == list(general.headers.items())
+    assert fast.status == general.status
+    assert fast.get_data() == general.get_data()
+    env = {"REQUEST_METHOD": "GET", "SERVER_NAME": "x", "SERVER_PORT": "80"}
+    assert fast.get_wsgi_headers(env).to_wsgi_list() == (
+        general.get_wsgi_headers(env).to_wsgi_list()
+    )
+    assert fast.headers["Content-Type"] == content_type

@@ -499,7 +499,13 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        if headers is None and content_type is None:
+        # PERF: a content type given as a printable str (no CR, LF or NUL:
+        # nothing for the header check to refuse or convert) takes the fast
+        # path too; any other goes through the header write that checks it.
+        if headers is None and (
+            content_type is None
+            or (content_type.__class__ is str and content_type.isprintable())
+        ):
             if response.__class__ is str or response.__class__ is bytes:
                 cls = self.__class__
                 cache = cls._defaults_cache
@@ -538,7 +544,11 @@ class Response:
                     self._status_code = status
                 else:
                     self._status, self._status_code = _clean_status(status)
-                if mimetype is None:
+                ct_pair: tuple[str, str] | None
+                if content_type is not None:
+                    # As the general path: the content type wins over a mimetype.
+                    ct_pair = ("Content-Type", content_type)
+                elif mimetype is None:
                     ct_pair = cache[3]
                 else:
                     ct_pair = _content_type_get(mimetype)
