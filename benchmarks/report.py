@@ -408,6 +408,11 @@ def layers_table(ins: dict[str, t.Any]) -> str:
     return "\n".join(lines)
 
 
+def _wrk_name(version: str) -> str:
+    """Return wrk's version line without its build details and copyright."""
+    return version.split(" [", 1)[0]
+
+
 def instructions_section(
     ins: dict[str, t.Any] | None, live: dict[str, t.Any] | None
 ) -> list[str]:
@@ -456,7 +461,9 @@ def instructions_section(
                 " variant (`benchmarks/apps/layers.py`); each cell gives the"
                 " instructions per request and, in parentheses, what the layer"
                 " adds to the one before. The last columns are the whole"
-                " overhead of Falcon and of erlen over the bare callable.",
+                " overhead of Falcon and of erlen over the bare callable"
+                " (negative where a framework's own parser beats the bare"
+                " callable's urllib and python-multipart: form, upload).",
                 "",
             ]
             out += [
@@ -476,7 +483,8 @@ def instructions_section(
             "### Under a real server",
             "",
             f"{_meta_line(meta)}; {meta['valgrind']}, erlen at {meta['git']}."
-            f" The server runs under `{meta['tool']}`, loaded by {meta['wrk']}"
+            f" The server runs under `{meta['tool']}`,"
+            f" loaded by {_wrk_name(meta['wrk'])}"
             f" `-t1 -c{meta['connections']}` in two fresh processes, for"
             f" {meta['warm_seconds']:g} s and for"
             f" {meta['warm_seconds'] + meta['seconds']:g} s; each cell is the"
