@@ -479,18 +479,39 @@ def geomean(values: t.Iterable[float]) -> float:
     return math.exp(sum(math.log(v) for v in vals) / len(vals))
 
 
-def ratios(results: dict[str, t.Any], name: str) -> dict[str, float]:
-    """Return a framework's per-endpoint cost as a multiple of its floor's."""
+def ratios(
+    results: dict[str, t.Any], name: str, key: str = "medians"
+) -> dict[str, float]:
+    """Return a variant's per-endpoint cost as a multiple of its floor's.
+
+    :param key: the results' field of per-variant, per-endpoint numbers
+        (``"counts"`` for the instruction counts).
+    """
     floor = results["frameworks"][name]["floor"]
-    mine = results["medians"].get(name, {})
-    base = results["medians"].get(floor, {})
-    return {ep: us / base[ep] for ep, us in mine.items() if ep in base}
+    mine = results[key].get(name, {})
+    base = results[key].get(floor, {})
+    return {ep: v / base[ep] for ep, v in mine.items() if base.get(ep)}
 
 
-def table(results: dict[str, t.Any]) -> str:
-    """Return a Markdown table: µs per request and the ratio to the floor."""
+def ratio_table(
+    results: dict[str, t.Any],
+    names: t.Sequence[str] | None = None,
+    *,
+    key: str = "medians",
+    number: str = "{:.1f}",
+    ratio: str = "{:.1f}x",
+    missing: str = "",
+    geomean_label: str = "geomean vs floor",
+) -> str:
+    """Return a Markdown table: each variant's number per endpoint (ratio to the floor).
+
+    One table for every suite's results (timings, instruction counts): the
+    variants in ``names`` (all when None) that the results hold, a cell
+    ``FAIL`` where a variant failed and ``missing`` where it has no number,
+    and a last row with each variant's geometric mean ratio.
+    """
     endpoints = results["meta"]["endpoints"]
-    names = list(results["frameworks"])
+    names = [n for n in (names or results["frameworks"]) if n in results["frameworks"]]
     lines = [
         "| endpoint | " + " | ".join(names) + " |",
         "|---|" + "---:|" * len(names),
@@ -498,26 +519,31 @@ def table(results: dict[str, t.Any]) -> str:
     for ep in endpoints:
         cells = []
         for name in names:
-            us = results["medians"].get(name, {}).get(ep)
-            if us is None:
+            value = results[key].get(name, {}).get(ep)
+            if value is None:
                 failed = results["failures"].get(name, {})
-                cells.append("FAIL" if ep in failed or "*" in failed else "")
+                cells.append("FAIL" if ep in failed or "*" in failed else missing)
                 continue
-            r = ratios(results, name).get(ep)
+            r = ratios(results, name, key).get(ep)
+            is_floor = name == results["frameworks"][name]["floor"]
             cells.append(
-                f"{us:.1f}"
-                if name == results["frameworks"][name]["floor"]
-                else f"{us:.1f} ({r:.1f}x)"
+                number.format(value)
+                if is_floor or r is None
+                else f"{number.format(value)} ({ratio.format(r)})"
             )
         lines.append(f"| {ep} | " + " | ".join(cells) + " |")
     cells = []
     for name in names:
-        rs = ratios(results, name)
-        complete = len(rs) == len(endpoints)
-        g = geomean(rs.values())
-        cells.append(f"**{g:.2f}x**" + ("" if complete else " (partial)"))
-    lines.append("| geomean vs floor | " + " | ".join(cells) + " |")
+        rs = ratios(results, name, key)
+        mark = "" if len(rs) == len(endpoints) else " (partial)"
+        cells.append(f"**{geomean(rs.values()):.2f}x**{mark}" if rs else "")
+    lines.append(f"| {geomean_label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def table(results: dict[str, t.Any]) -> str:
+    """Return a Markdown table: µs per request and the ratio to the floor."""
+    return ratio_table(results)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -427,41 +427,16 @@ def run_inprocess(
 
 def ratios(data: dict[str, t.Any], name: str) -> dict[str, float]:
     """Return a variant's instructions per request as a multiple of its floor's."""
-    floor = data["frameworks"][name]["floor"]
-    mine = data["counts"].get(name, {})
-    base = data["counts"].get(floor, {})
-    return {ep: n / base[ep] for ep, n in mine.items() if base.get(ep)}
+    return inprocess.ratios(data, name, "counts")
 
 
 def inprocess_table(
     data: dict[str, t.Any], names: t.Sequence[str] | None = None
 ) -> str:
     """Return a Markdown table: instructions per request (ratio to the floor)."""
-    endpoints = data["meta"]["endpoints"]
-    names = [n for n in (names or data["frameworks"]) if n in data["frameworks"]]
-    lines = [
-        "| endpoint | " + " | ".join(names) + " |",
-        "|---|" + "---:|" * len(names),
-    ]
-    for ep in endpoints:
-        cells = []
-        for name in names:
-            n = data["counts"].get(name, {}).get(ep)
-            if n is None:
-                failed = data["failures"].get(name, {})
-                cells.append("FAIL" if ep in failed else "")
-            elif data["frameworks"][name]["floor"] == name:
-                cells.append(f"{n:,.0f}")
-            else:
-                cells.append(f"{n:,.0f} ({ratios(data, name)[ep]:.2f}x)")
-        lines.append(f"| {ep} | " + " | ".join(cells) + " |")
-    cells = []
-    for name in names:
-        rs = ratios(data, name)
-        mark = "" if len(rs) == len(endpoints) else " (partial)"
-        cells.append(f"**{inprocess.geomean(rs.values()):.2f}x**{mark}" if rs else "")
-    lines.append("| geomean vs floor | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return inprocess.ratio_table(
+        data, names, key="counts", number="{:,.0f}", ratio="{:.2f}x"
+    )
 
 
 # --- live ------------------------------------------------------------------------

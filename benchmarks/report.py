@@ -71,36 +71,15 @@ def _load(name: str, folder: pathlib.Path = c.RESULTS) -> dict[str, t.Any] | Non
         return t.cast(dict[str, t.Any], json.load(fh))
 
 
-def _cell(data: dict[str, t.Any], name: str, ep: str) -> str:
-    us = data["medians"].get(name, {}).get(ep)
-    if us is None:
-        failed = data["failures"].get(name, {})
-        return "FAIL" if ep in failed or "*" in failed else "n/a"
-    fw = data["frameworks"][name]
-    if fw["floor"] == name:
-        return f"{us:.1f}"
-    return f"{us:.1f} ({inprocess.ratios(data, name)[ep]:.2f}x)"
-
-
 def inprocess_table(data: dict[str, t.Any], names: t.Sequence[str]) -> str:
     """Return one protocol's table: µs per request (ratio to the floor)."""
-    names = [n for n in names if n in data["frameworks"]]
-    eps = data["meta"]["endpoints"]
-    lines = [
-        "| endpoint | " + " | ".join(names) + " |",
-        "|---|" + "---:|" * len(names),
-    ]
-    for ep in eps:
-        lines.append(
-            f"| {ep} | " + " | ".join(_cell(data, n, ep) for n in names) + " |"
-        )
-    cells = []
-    for n in names:
-        rs = inprocess.ratios(data, n)
-        mark = "" if len(rs) == len(eps) else " (partial)"
-        cells.append(f"**{inprocess.geomean(rs.values()):.2f}x**{mark}")
-    lines.append("| **geomean vs bare** | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return inprocess.ratio_table(
+        data,
+        names,
+        ratio="{:.2f}x",
+        missing="n/a",
+        geomean_label="**geomean vs bare**",
+    )
 
 
 def head_to_head(data: dict[str, t.Any]) -> str:
