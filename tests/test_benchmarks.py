@@ -105,30 +105,33 @@ def _wrong_when_counted_wsgi() -> object:
     return app
 
 
-def test_quick_run_produces_numbers(tmp_path: pathlib.Path) -> None:
-    out = tmp_path / "quick.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--quick",
-            "--only",
-            "erlen-wsgi",
-            "--endpoints",
-            "hello,json",
-            "--rounds",
-            "2",
-            "--seconds",
-            "0.002",
-            "--output",
-            str(out),
-        ],
+def _run_benchmarks(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m benchmarks ARGS`` from the checkout; return the process."""
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
         cwd=str(c.ROOT),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
+    )
+
+
+def test_quick_run_produces_numbers(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "quick.json"
+    proc = _run_benchmarks(
+        "--quick",
+        "--only",
+        "erlen-wsgi",
+        "--endpoints",
+        "hello,json",
+        "--rounds",
+        "2",
+        "--seconds",
+        "0.002",
+        "--output",
+        str(out),
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(out.read_text())
@@ -339,28 +342,19 @@ def _require_valgrind() -> None:
 def test_instructions_counts_bare_below_erlen(tmp_path: pathlib.Path) -> None:
     _require_valgrind()
     out = tmp_path / "instructions.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "instructions",
-            "--only",
-            "erlen-wsgi",
-            "--endpoints",
-            "hello",
-            "-n",
-            "20",
-            "--warmup",
-            "5",
-            "--output",
-            str(out),
-        ],
-        cwd=str(c.ROOT),
-        capture_output=True,
-        text=True,
+    proc = _run_benchmarks(
+        "instructions",
+        "--only",
+        "erlen-wsgi",
+        "--endpoints",
+        "hello",
+        "-n",
+        "20",
+        "--warmup",
+        "5",
+        "--output",
+        str(out),
         timeout=300,
-        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(out.read_text())
